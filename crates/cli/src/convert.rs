@@ -1,0 +1,43 @@
+//! `unet convert MODEL -o OUT`.
+
+use crate::output::{load_model, write};
+use clap::Args;
+use std::path::PathBuf;
+use unet::{ModelCard, StorageDtype};
+
+/// Arguments of `unet convert`.
+#[derive(Args)]
+pub struct ConvertArgs {
+    /// A .pth, .safetensors or unet-web model file.
+    model: PathBuf,
+    /// Where to write the unet-web model (conventionally `NAME.unet.safetensors`).
+    #[arg(short, long)]
+    out: PathBuf,
+    /// A JSON model card to embed instead of the checkpoint's own or the default one.
+    #[arg(long)]
+    card: Option<PathBuf>,
+    /// Store weights as float16 (half the size).
+    #[arg(long)]
+    half: bool,
+}
+
+/// Converts and writes, then reads the result back to prove it loads.
+pub fn run(args: &ConvertArgs) -> Result<(), String> {
+    let mut model = load_model(&args.model)?;
+    if let Some(card_path) = &args.card {
+        let text = std::fs::read_to_string(card_path)
+            .map_err(|e| format!("{}: cannot read: {e}", card_path.display()))?;
+        let card: ModelCard = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: invalid model card: {e}", card_path.display()))?;
+        card.check_against(&model.config)
+            .map_err(|e| format!("{}: {e}", card_path.display()))?;
+        model.card = card;
+    }
+    let dtype = if args.half { StorageDtype::F16 } else { StorageDtype::F32 };
+    let bytes = model.to_unet_web(dtype).map_err(|e| e.to_string())?;
+    write(&args.out, &bytes)?;
+    unet::Checkpoint::from_bytes(&bytes, "converted")
+        .map_err(|e| format!("{}: the converted file does not load back: {e}", args.out.display()))?;
+    println!("wrote {} ({} bytes)", args.out.display(), bytes.len());
+    Ok(())
+}

@@ -1,0 +1,27 @@
+//! Choosing the compute device from `--device`.
+
+use clap::ValueEnum;
+use unet::inference::cpu_device;
+use burn::tensor::Device;
+
+/// Where the model runs.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum DeviceChoice {
+    /// burn's pure-Rust CPU backend (flex).
+    Cpu,
+    /// burn's Wgpu backend (Vulkan, Metal or DX12; Mesa's lavapipe on a CPU-only machine).
+    Wgpu,
+}
+
+/// Initialises the chosen device, or says why it is unavailable.
+pub fn open(choice: DeviceChoice) -> Result<Device, String> {
+    match choice {
+        DeviceChoice::Cpu => Ok(cpu_device()),
+        #[cfg(feature = "wgpu")]
+        DeviceChoice::Wgpu => unet::inference::wgpu_device().map_err(|e| {
+            format!("no Wgpu adapter ({e}); on a machine without a GPU install Mesa's Vulkan drivers (apt-get install mesa-vulkan-drivers) or use --device cpu")
+        }),
+        #[cfg(not(feature = "wgpu"))]
+        DeviceChoice::Wgpu => Err("this build of unet has no Wgpu support; use --device cpu".into()),
+    }
+}

@@ -1,0 +1,49 @@
+//! `unet`: the command-line face of unet-web (predict, info, convert), on the same model and
+//! imaging code as the browser app.
+
+mod convert;
+mod device;
+mod info;
+mod output;
+mod predict;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// U-Net segmentation of images with milesial/Pytorch-UNet checkpoints or unet-web models.
+#[derive(Parser)]
+#[command(name = "unet", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Segment images: writes DIR/STEM.mask.png (and DIR/STEM.logits.npy with --logits).
+    Predict(predict::PredictArgs),
+    /// Describe a model: inferred architecture, parameter count, classes.
+    Info {
+        /// A .pth, .safetensors or unet-web model file.
+        model: PathBuf,
+    },
+    /// Convert a checkpoint to the project's format (safetensors with an embedded model card).
+    Convert(convert::ConvertArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Predict(args) => predict::run(&args),
+        Command::Info { model } => info::run(&model),
+        Command::Convert(args) => convert::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

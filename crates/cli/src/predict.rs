@@ -1,0 +1,88 @@
+//! `unet predict`: masks (and logits) for a batch of images; one bad file never stops the rest.
+
+use crate::device::{open, DeviceChoice};
+use crate::output::{load_model, path_in, stem, write};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use unet::UNet;
+use unet_imaging::{decode_image, encode_mask_png, encode_npy_f32, mask_from_logits, to_planes};
+
+/// Arguments of `unet predict`.
+#[derive(Args)]
+pub struct PredictArgs {
+    /// A .pth, .safetensors or unet-web model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// Images to segment (PNG, JPEG, BMP, TIFF, WebP).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output folder (created if missing).
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+    /// Also write STEM.logits.npy: float32 [classes, H, W] raw logits.
+    #[arg(long)]
+    logits: bool,
+    /// Where the model runs.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceChoice,
+}
+
+/// Segments every input; returns an error if any input failed (after doing the others).
+pub fn run(args: &PredictArgs) -> Result<(), String> {
+    let checkpoint = load_model(&args.model)?;
+    let device = open(args.device)?;
+    let model = checkpoint.build(&device).map_err(|e| format!("{}: {e}", args.model.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| format!("{}: cannot create: {e}", args.out.display()))?;
+    let mut failed = 0;
+    for input in &args.inputs {
+        match predict_one(&checkpoint, &model, &device, input, args) {
+            Ok(written) => println!("{} -> {written}", input.display()),
+            Err(message) => {
+                eprintln!("error: {}: {message}", input.display());
+                failed += 1;
+            }
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        n => Err(format!("{n} of {} input(s) failed", args.inputs.len())),
+    }
+}
+
+fn predict_one(
+    checkpoint: &unet::Checkpoint,
+    model: &UNet,
+    device: &burn::tensor::Device,
+    input: &Path,
+    args: &PredictArgs,
+) -> Result<String, String> {
+    let bytes = std::fs::read(input).map_err(|e| format!("cannot read: {e}"))?;
+    let image = decode_image(&bytes).map_err(|e| e.to_string())?;
+    let planes = to_planes(&image, checkpoint.config.n_channels, &checkpoint.card.preprocessing)
+        .map_err(|e| e.to_string())?;
+    for note in &planes.notes {
+        eprintln!("note: {}: {note}", input.display());
+    }
+    let logits = unet::inference::predict(
+        model,
+        &planes.data,
+        planes.channels,
+        planes.height,
+        planes.width,
+        device,
+    )
+    .map_err(|e| e.to_string())?;
+    let mask = mask_from_logits(&logits.data, logits.classes, logits.height, logits.width);
+    let name = stem(input);
+    let mask_path = path_in(&args.out, &name, "mask.png");
+    write(&mask_path, &encode_mask_png(&mask))?;
+    let mut written = mask_path.display().to_string();
+    if args.logits {
+        let npy_path = path_in(&args.out, &name, "logits.npy");
+        let shape = [logits.classes, logits.height, logits.width];
+        write(&npy_path, &encode_npy_f32(&shape, &logits.data))?;
+        written.push_str(&format!(", {}", npy_path.display()));
+    }
+    Ok(written)
+}

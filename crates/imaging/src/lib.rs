@@ -1,0 +1,28 @@
+//! Bytes in, typed image out: decoding, preprocessing and mask encoding for
+//! unet-web.
+//!
+//! Shared by the browser app and the `unet` CLI so that one file gives the
+//! same model input and the same mask everywhere. Deliberately free of burn
+//! and web-sys: it compiles unchanged for native targets and
+//! `wasm32-unknown-unknown`.
+
+mod decode;
+mod error;
+mod mask;
+mod normalize;
+mod npy;
+mod preprocess;
+mod raster;
+#[cfg(test)]
+mod test_support;
+
+pub use decode::{decode_image, MAX_PIXELS};
+pub use error::ImagingError;
+pub use mask::{
+    display_rgba, encode_mask_png, encode_rgba_png, mask_from_logits, overlay_rgba, Mask,
+    DEFAULT_COLOURS,
+};
+pub use npy::{decode_npy_f32, encode_npy_f32};
+pub use normalize::Normalization;
+pub use preprocess::{to_planes, Planes};
+pub use raster::{BitDepth, Channels, Image};

@@ -1,0 +1,175 @@
+//! The model card: what a model segments, how its input is prepared, where it came from.
+//! It travels inside the weights file (see [`crate::checkpoint`]) so the browser needs one fetch.
+
+use crate::checkpoint::CheckpointError;
+use crate::model::UNetConfig;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use unet_imaging::Normalization;
+
+/// One output class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassInfo {
+    /// Human-readable name ("brain").
+    pub name: String,
+    /// Display colour as `#rrggbb`.
+    pub colour: String,
+}
+
+/// Everything a user or the app needs to know about a model besides its weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    /// Short name shown in the model picker.
+    pub name: String,
+    /// What the model segments, in a sentence.
+    #[serde(default)]
+    pub task: String,
+    /// One entry per mask value: class 0 is the background; a one-class (sigmoid) model lists
+    /// background and foreground.
+    pub classes: Vec<ClassInfo>,
+    /// How pixels become model input.
+    #[serde(default)]
+    pub preprocessing: Normalization,
+    /// False for placeholder weights that were never trained: the app says so.
+    #[serde(default = "default_true")]
+    pub trained: bool,
+    /// Licence of the weights.
+    #[serde(default)]
+    pub license: String,
+    /// Where the weights came from: training data, script, or the original checkpoint.
+    #[serde(default)]
+    pub provenance: String,
+    /// The plane a 2-D model expects for volumes (`axial`, `coronal`, `sagittal`), if any.
+    #[serde(default)]
+    pub plane: Option<String>,
+    /// Measured figures, e.g. `"dice_heldout": 0.97`.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
+    /// Free-form fields (training command, time, data licence) kept as written.
+    #[serde(default, flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Colours for classes 1, 2, … when a checkpoint brings none: distinct on grey images.
+const PALETTE: [&str; 8] = [
+    "#ff3b30", "#34c759", "#0a84ff", "#ffcc00", "#af52de", "#ff9500", "#5ac8fa", "#ff2d55",
+];
+
+impl ModelCard {
+    /// The card for a bare milesial checkpoint: generic class names, milesial preprocessing.
+    pub fn for_bare_checkpoint(file_name: &str, config: &UNetConfig) -> Self {
+        let stem = file_name
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(file_name)
+            .split('.')
+            .next()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("checkpoint");
+        let mut classes = vec![ClassInfo {
+            name: "background".into(),
+            colour: "#000000".into(),
+        }];
+        let foreground = config.n_classes.max(2) - 1;
+        for i in 1..=foreground {
+            classes.push(ClassInfo {
+                name: if foreground == 1 { "foreground".into() } else { format!("class {i}") },
+                colour: PALETTE[(i - 1) % PALETTE.len()].into(),
+            });
+        }
+        Self {
+            name: stem.to_string(),
+            task: "segmentation (milesial/Pytorch-UNet checkpoint)".into(),
+            classes,
+            preprocessing: Normalization::Milesial,
+            trained: true,
+            license: "unknown: see the checkpoint's source".into(),
+            provenance: format!("imported from {file_name}"),
+            plane: None,
+            metrics: BTreeMap::new(),
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// The number of mask values the card must describe for `config`.
+    pub fn expected_classes(config: &UNetConfig) -> usize {
+        config.n_classes.max(2)
+    }
+
+    /// Refuses a card whose classes do not match the network's outputs.
+    pub fn check_against(&self, config: &UNetConfig) -> Result<(), CheckpointError> {
+        let expected = Self::expected_classes(config);
+        if self.classes.len() != expected {
+            return Err(CheckpointError::Card(format!(
+                "the card lists {} classes but the network has {} output(s), i.e. {expected} mask values",
+                self.classes.len(),
+                config.n_classes
+            )));
+        }
+        if let Some(bad) = self.classes.iter().find(|c| parse_colour(&c.colour).is_none()) {
+            return Err(CheckpointError::Card(format!(
+                "class `{}` has colour `{}`; expected #rrggbb",
+                bad.name, bad.colour
+            )));
+        }
+        Ok(())
+    }
+
+    /// Class colours as RGB, indexed by mask value.
+    pub fn colours(&self) -> Vec<[u8; 3]> {
+        self.classes
+            .iter()
+            .map(|c| parse_colour(&c.colour).unwrap_or([255, 0, 0]))
+            .collect()
+    }
+}
+
+/// Parses `#rrggbb`.
+pub fn parse_colour(text: &str) -> Option<[u8; 3]> {
+    let hex = text.strip_prefix('#')?;
+    if hex.len() != 6 || !hex.is_ascii() {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+    Some([byte(0)?, byte(2)?, byte(4)?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_card_names_and_counts_classes() {
+        let one = ModelCard::for_bare_checkpoint("runs/checkpoint_epoch5.pth", &UNetConfig::new(3, 1));
+        assert_eq!(one.name, "checkpoint_epoch5");
+        assert_eq!(one.classes.len(), 2);
+        assert_eq!(one.classes[1].name, "foreground");
+        let four = ModelCard::for_bare_checkpoint("m.safetensors", &UNetConfig::new(1, 4));
+        assert_eq!(four.classes.len(), 4);
+        assert!(four.check_against(&UNetConfig::new(1, 4)).is_ok());
+        assert!(four.check_against(&UNetConfig::new(1, 3)).is_err());
+    }
+
+    #[test]
+    fn card_json_round_trips_and_keeps_unknown_fields() {
+        let json = r##"{"name":"brain","classes":[{"name":"background","colour":"#000000"},
+            {"name":"brain","colour":"#ff3b30"}],"preprocessing":{"kind":"percentile","low":0.5,"high":99.5},
+            "trained":true,"training_command":"unet train ..."}"##;
+        let card: ModelCard = serde_json::from_str(json).unwrap();
+        assert_eq!(card.extra["training_command"], "unet train ...");
+        let again: ModelCard = serde_json::from_str(&serde_json::to_string(&card).unwrap()).unwrap();
+        assert_eq!(card, again);
+        assert_eq!(card.colours()[1], [255, 59, 48]);
+    }
+
+    #[test]
+    fn colours_are_validated() {
+        assert_eq!(parse_colour("#0a84ff"), Some([10, 132, 255]));
+        assert_eq!(parse_colour("red"), None);
+        assert_eq!(parse_colour("#12345"), None);
+    }
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs what unet-web needs on a fresh Debian machine, idempotently: a second run only checks.
+#   scripts/setup.sh test    - what the tests need (wasm target, Mesa Vulkan, Chromium, Trunk, ...)
+#   scripts/setup.sh serve   - what building and serving the app needs
+#   scripts/setup.sh python  - .venv with torch & co, only to regenerate fixtures
+# Nothing is downloaded from outside the package registries (crates.io, npm, PyPI, Debian).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-test}"
+
+TRUNK_VERSION=0.21.14
+BINARYEN_VERSION=132.0.0
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "apt-get install ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+rust_targets() {
+  rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
+  rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+}
+
+# wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock, or the JS glue breaks.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock
+}
+
+web_tools() {
+  if [ "$(trunk --version 2>/dev/null || true)" != "trunk $TRUNK_VERSION" ]; then
+    log "cargo install trunk $TRUNK_VERSION (about 15-20 minutes, once)"
+    cargo install trunk --version "$TRUNK_VERSION" --locked
+  fi
+  local wb; wb="$(wasm_bindgen_version)"
+  if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $wb" ]; then
+    # Without --locked: wasm-bindgen-cli's own lockfile pins a crate version the registry lacks.
+    log "cargo install wasm-bindgen-cli $wb (about 5-10 minutes, once)"
+    cargo install wasm-bindgen-cli --version "$wb"
+  fi
+  # Debian's binaryen 108 writes broken wasm; npm's 132 works. Installed under .tools/.
+  if [ ! -x .tools/node_modules/.bin/wasm-opt ]; then
+    log "npm install binaryen@$BINARYEN_VERSION"
+    mkdir -p .tools
+    npm install --silent --prefix .tools "binaryen@$BINARYEN_VERSION" >/dev/null
+  fi
+}
+
+browser_tools() {
+  apt_install chromium chromium-driver
+  if [ -f tests/e2e/package.json ] && [ ! -d tests/e2e/node_modules/playwright-core ]; then
+    log "npm ci (tests/e2e: playwright-core, used with Debian's Chromium)"
+    (cd tests/e2e && npm ci --silent --no-audit --no-fund >/dev/null)
+  fi
+}
+
+case "$what" in
+  test)
+    rust_targets
+    apt_install mesa-vulkan-drivers
+    web_tools
+    browser_tools
+    ;;
+  serve)
+    rust_targets
+    web_tools
+    ;;
+  python)
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/pip install -q -r scripts/requirements.txt
+    ;;
+  *) echo "usage: $0 test|serve|python" >&2; exit 2 ;;
+esac
+log "ok ($what)"
