@@ -4,6 +4,7 @@
 mod convert;
 mod device;
 mod info;
+mod init;
 mod output;
 mod predict;
 
@@ -30,6 +31,8 @@ enum Command {
     },
     /// Convert a checkpoint to the project's format (safetensors with an embedded model card).
     Convert(convert::ConvertArgs),
+    /// Write a U-Net with random weights in the project's format.
+    Init(init::InitArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => predict::run(&args),
         Command::Info { model } => info::run(&model),
         Command::Convert(args) => convert::run(&args),
+        Command::Init(args) => init::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
