@@ -33,11 +33,19 @@ pub fn run(args: &ConvertArgs) -> Result<(), String> {
             .map_err(|e| format!("{}: {e}", card_path.display()))?;
         model.card = card;
     }
-    let dtype = if args.half { StorageDtype::F16 } else { StorageDtype::F32 };
+    let dtype = if args.half {
+        StorageDtype::F16
+    } else {
+        StorageDtype::F32
+    };
     let bytes = model.to_unet_web(dtype).map_err(|e| e.to_string())?;
     write(&args.out, &bytes)?;
-    unet::Checkpoint::from_bytes(&bytes, "converted")
-        .map_err(|e| format!("{}: the converted file does not load back: {e}", args.out.display()))?;
+    unet::Checkpoint::from_bytes(&bytes, "converted").map_err(|e| {
+        format!(
+            "{}: the converted file does not load back: {e}",
+            args.out.display()
+        )
+    })?;
     println!("wrote {} ({} bytes)", args.out.display(), bytes.len());
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! Choosing the compute device from `--device`.
 
+use burn::tensor::Device;
 use clap::ValueEnum;
 use unet::inference::cpu_device;
-use burn::tensor::Device;
 
 /// Where the model runs.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

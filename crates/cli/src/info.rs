@@ -17,8 +17,18 @@ pub fn run(path: &Path) -> Result<(), String> {
     println!("base_channels: {}", model.config.base_channels);
     println!("parameters:    {}", model.parameter_count());
     println!("name:          {}", card.name);
-    println!("trained:       {}", if card.trained { "yes" } else { "NO (placeholder weights)" });
-    println!("preprocessing: {}", serde_json::to_string(&card.preprocessing).unwrap_or_default());
+    println!(
+        "trained:       {}",
+        if card.trained {
+            "yes"
+        } else {
+            "NO (placeholder weights)"
+        }
+    );
+    println!(
+        "preprocessing: {}",
+        serde_json::to_string(&card.preprocessing).unwrap_or_default()
+    );
     let classes: Vec<String> = card
         .classes
         .iter()
@@ -27,7 +37,11 @@ pub fn run(path: &Path) -> Result<(), String> {
         .collect();
     println!("classes:       {}", classes.join(", "));
     if !card.metrics.is_empty() {
-        let metrics: Vec<String> = card.metrics.iter().map(|(k, v)| format!("{k}={v:.4}")).collect();
+        let metrics: Vec<String> = card
+            .metrics
+            .iter()
+            .map(|(k, v)| format!("{k}={v:.4}"))
+            .collect();
         println!("metrics:       {}", metrics.join(", "));
     }
     if !card.license.is_empty() {

@@ -42,7 +42,8 @@ pub fn run(args: &InitArgs) -> Result<(), String> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-            serde_json::from_str(&text).map_err(|e| format!("{}: invalid model card: {e}", path.display()))?
+            serde_json::from_str(&text)
+                .map_err(|e| format!("{}: invalid model card: {e}", path.display()))?
         }
         None => {
             let mut card = ModelCard::for_bare_checkpoint("untrained", &config);
@@ -61,8 +62,15 @@ pub fn run(args: &InitArgs) -> Result<(), String> {
         format: SourceFormat::UnetWeb,
         tensors,
     };
-    let bytes = checkpoint.to_unet_web(StorageDtype::F32).map_err(|e| e.to_string())?;
+    let bytes = checkpoint
+        .to_unet_web(StorageDtype::F32)
+        .map_err(|e| e.to_string())?;
     write(&args.out, &bytes)?;
-    println!("wrote {} ({} bytes, {} parameters)", args.out.display(), bytes.len(), checkpoint.parameter_count());
+    println!(
+        "wrote {} ({} bytes, {} parameters)",
+        args.out.display(),
+        bytes.len(),
+        checkpoint.parameter_count()
+    );
     Ok(())
 }

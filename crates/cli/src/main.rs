@@ -1,6 +1,7 @@
 //! `unet`: the command-line face of unet-web (predict, info, convert), on the same model and
 //! imaging code as the browser app.
 
+mod bench;
 mod convert;
 mod device;
 mod info;
@@ -33,6 +34,8 @@ enum Command {
     Convert(convert::ConvertArgs),
     /// Write a U-Net with random weights in the project's format.
     Init(init::InitArgs),
+    /// Time forward passes on a random input; prints `median_ms=…`.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         Command::Info { model } => info::run(&model),
         Command::Convert(args) => convert::run(&args),
         Command::Init(args) => init::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

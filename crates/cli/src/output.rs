@@ -34,7 +34,10 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
 /// Reads and checks a model file.
 pub fn load_model(path: &Path) -> Result<unet::Checkpoint, String> {
     let bytes = read(path)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     unet::Checkpoint::from_bytes(&bytes, &name).map_err(|e| format!("{}: {e}", path.display()))
 }
 

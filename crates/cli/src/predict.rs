@@ -31,7 +31,9 @@ pub struct PredictArgs {
 pub fn run(args: &PredictArgs) -> Result<(), String> {
     let checkpoint = load_model(&args.model)?;
     let device = open(args.device)?;
-    let model = checkpoint.build(&device).map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let model = checkpoint
+        .build(&device)
+        .map_err(|e| format!("{}: {e}", args.model.display()))?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("{}: cannot create: {e}", args.out.display()))?;
     let mut failed = 0;
@@ -59,8 +61,12 @@ fn predict_one(
 ) -> Result<String, String> {
     let bytes = std::fs::read(input).map_err(|e| format!("cannot read: {e}"))?;
     let image = decode_image(&bytes).map_err(|e| e.to_string())?;
-    let planes = to_planes(&image, checkpoint.config.n_channels, &checkpoint.card.preprocessing)
-        .map_err(|e| e.to_string())?;
+    let planes = to_planes(
+        &image,
+        checkpoint.config.n_channels,
+        &checkpoint.card.preprocessing,
+    )
+    .map_err(|e| e.to_string())?;
     for note in &planes.notes {
         eprintln!("note: {}: {note}", input.display());
     }

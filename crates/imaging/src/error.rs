@@ -10,7 +10,9 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ImagingError {
     /// The input had no bytes at all, or the image declares zero width or height.
-    #[error("the image is empty (0 bytes, or zero width or height): choose a non-empty image file")]
+    #[error(
+        "the image is empty (0 bytes, or zero width or height): choose a non-empty image file"
+    )]
     Empty,
 
     /// The leading bytes match none of the supported formats.
@@ -96,7 +98,9 @@ mod tests {
         };
         let msg = err.to_string();
         assert!(
-            msg.starts_with("not a supported image (PNG, JPEG, BMP, TIFF, WebP): starts with bytes 3c 68 74 …"),
+            msg.starts_with(
+                "not a supported image (PNG, JPEG, BMP, TIFF, WebP): starts with bytes 3c 68 74 …"
+            ),
             "{msg}"
         );
         assert!(!msg.contains('\n'));

@@ -6,8 +6,11 @@
 //! and web-sys: it compiles unchanged for native targets and
 //! `wasm32-unknown-unknown`.
 
+#![warn(missing_docs)]
+
 mod decode;
 mod error;
+mod guard;
 mod mask;
 mod normalize;
 mod npy;
@@ -16,13 +19,14 @@ mod raster;
 #[cfg(test)]
 mod test_support;
 
-pub use decode::{decode_image, MAX_PIXELS};
+pub use decode::decode_image;
 pub use error::ImagingError;
+pub use guard::MAX_PIXELS;
 pub use mask::{
     display_rgba, encode_mask_png, encode_rgba_png, mask_from_logits, overlay_rgba, Mask,
     DEFAULT_COLOURS,
 };
-pub use npy::{decode_npy_f32, encode_npy_f32};
 pub use normalize::Normalization;
+pub use npy::{decode_npy_f32, encode_npy_f32};
 pub use preprocess::{to_planes, Planes};
 pub use raster::{BitDepth, Channels, Image};

@@ -97,7 +97,10 @@ pub fn mask_from_logits(logits: &[f32], classes: usize, height: usize, width: us
 /// width × height entries.
 pub fn encode_mask_png(mask: &Mask) -> Vec<u8> {
     let grey: Vec<u8> = if mask.classes == 1 {
-        mask.data.iter().map(|&c| if c > 0 { 255 } else { 0 }).collect()
+        mask.data
+            .iter()
+            .map(|&c| if c > 0 { 255 } else { 0 })
+            .collect()
     } else {
         mask.data.clone()
     };
@@ -269,9 +272,18 @@ mod tests {
     fn argmax_ties_go_to_the_lowest_class_and_nan_wins() {
         // Three classes over four pixels, CHW.
         let logits = [
-            1.0, 2.0, 0.0, 5.0, // class 0
-            1.0, 3.0, 0.0, f32::NAN, // class 1
-            0.5, 3.0, 0.0, 9.0, // class 2
+            1.0,
+            2.0,
+            0.0,
+            5.0, // class 0
+            1.0,
+            3.0,
+            0.0,
+            f32::NAN, // class 1
+            0.5,
+            3.0,
+            0.0,
+            9.0, // class 2
         ];
         let m = mask_from_logits(&logits, 3, 2, 2);
         assert_eq!(m.data, vec![0, 1, 0, 1]);
@@ -292,7 +304,10 @@ mod tests {
             data: vec![0, 1, 0],
         };
         let img = decode_image(&encode_mask_png(&binary)).unwrap();
-        assert_eq!((img.channels, img.bit_depth), (Channels::Gray, BitDepth::U8));
+        assert_eq!(
+            (img.channels, img.bit_depth),
+            (Channels::Gray, BitDepth::U8)
+        );
         assert_eq!(img.pixels, vec![0.0, 255.0, 0.0]);
 
         let multi = Mask {
@@ -306,9 +321,18 @@ mod tests {
 
     #[test]
     fn display_stretches_16_bit_and_keeps_8_bit() {
-        let img16 = image(3, 1, Channels::Gray, BitDepth::U16, vec![1000., 2000., 3000.]);
+        let img16 = image(
+            3,
+            1,
+            Channels::Gray,
+            BitDepth::U16,
+            vec![1000., 2000., 3000.],
+        );
         let rgba = display_rgba(&img16);
-        assert_eq!(rgba, vec![0, 0, 0, 255, 128, 128, 128, 255, 255, 255, 255, 255]);
+        assert_eq!(
+            rgba,
+            vec![0, 0, 0, 255, 128, 128, 128, 255, 255, 255, 255, 255]
+        );
 
         let img8 = image(1, 1, Channels::Rgba, BitDepth::U8, vec![10., 20., 30., 0.]);
         assert_eq!(display_rgba(&img8), vec![10, 20, 30, 255]);

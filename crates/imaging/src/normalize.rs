@@ -42,9 +42,13 @@ pub(crate) fn validate(norm: &Normalization) -> Result<(), ImagingError> {
     Ok(())
 }
 
-/// Builds CHW planes in the file's value range with the model's channel count.
 /// Scales `data` in place; `depth` decides milesial's divisor.
-pub(crate) fn normalise(data: &mut [f32], depth: BitDepth, norm: &Normalization, notes: &mut Vec<String>) {
+pub(crate) fn normalise(
+    data: &mut [f32],
+    depth: BitDepth,
+    norm: &Normalization,
+    notes: &mut Vec<String>,
+) {
     match *norm {
         Normalization::Milesial => milesial(data, depth, notes),
         Normalization::Percentile { low, high } => {
@@ -150,15 +154,21 @@ fn rescale(data: &mut [f32], lo: f64, hi: f64, notes: &mut Vec<String>) {
     for v in data.iter_mut() {
         let t = (f64::from(*v) - lo) / span;
         // NaN samples have no place on the scale; 0 keeps the input finite.
-        *v = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) as f32 };
+        *v = if t.is_nan() {
+            0.0
+        } else {
+            t.clamp(0.0, 1.0) as f32
+        };
     }
 }
 
 fn zero_all(data: &mut [f32], notes: &mut Vec<String>) {
-    notes.push("image has a single value, so every input was set to 0".into());
+    notes.push(
+        "the normalisation range is empty (low and high values are equal), so every input was set to 0"
+            .into(),
+    );
     data.fill(0.0);
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -172,15 +182,19 @@ mod tests {
         v.iter().map(|x| x.to_bits()).collect()
     }
 
-
     #[test]
     fn milesial_matches_numpy_float64_then_float32() {
         // numpy: (np.array([0,1,2,3,100,128,254,255], np.uint8) / 255.0).astype(np.float32)
-        let img = image(8, 1, Channels::Gray, U8, vec![0., 1., 2., 3., 100., 128., 254., 255.]);
+        let img = image(
+            8,
+            1,
+            Channels::Gray,
+            U8,
+            vec![0., 1., 2., 3., 100., 128., 254., 255.],
+        );
         let p = to_planes(&img, 1, &Normalization::Milesial).unwrap();
         let expected = [
-            0x0, 0x3b808081, 0x3c008081, 0x3c40c0c1, 0x3ec8c8c9, 0x3f008081, 0x3f7efeff,
-            0x3f800000,
+            0x0, 0x3b808081, 0x3c008081, 0x3c40c0c1, 0x3ec8c8c9, 0x3f008081, 0x3f7efeff, 0x3f800000,
         ];
         assert_eq!(bits(&p.data), expected);
         assert!(p.notes.is_empty(), "{:?}", p.notes);
@@ -205,16 +219,24 @@ mod tests {
             0x0, 0x37800080, 0x3b808081, 0x3c7a00fa, 0x3f000080, 0x3f7fff00, 0x3f800000,
         ];
         assert_eq!(bits(&p.data), expected);
-        assert_eq!(p.notes, vec!["16-bit image scaled to 0–1 by /65535".to_string()]);
+        assert_eq!(
+            p.notes,
+            vec!["16-bit image scaled to 0–1 by /65535".to_string()]
+        );
     }
-
 
     fn numpy_fixture() -> Image {
         let hwc = [
-            3, 200, 17, 90, 90, 90, 0, 255, 128, 12, 34, 56, 7, 7, 250, 100, 0, 1, 64, 65, 66,
-            255, 255, 0,
+            3, 200, 17, 90, 90, 90, 0, 255, 128, 12, 34, 56, 7, 7, 250, 100, 0, 1, 64, 65, 66, 255,
+            255, 0,
         ];
-        image(4, 2, Channels::Rgb, U8, hwc.iter().map(|&v| v as f32).collect())
+        image(
+            4,
+            2,
+            Channels::Rgb,
+            U8,
+            hwc.iter().map(|&v| v as f32).collect(),
+        )
     }
 
     #[test]
@@ -256,13 +278,22 @@ mod tests {
     #[test]
     fn flat_images_become_zeros_and_bad_settings_are_rejected() {
         let flat = image(3, 1, Channels::Gray, U16, vec![500.; 3]);
-        for norm in [Normalization::MinMax, Normalization::Percentile { low: 1.0, high: 99.0 }] {
+        for norm in [
+            Normalization::MinMax,
+            Normalization::Percentile {
+                low: 1.0,
+                high: 99.0,
+            },
+        ] {
             let p = to_planes(&flat, 1, &norm).unwrap();
             assert_eq!(p.data, vec![0.0; 3]);
         }
         for (low, high) in [(50.0, 50.0), (-1.0, 50.0), (2.0, 100.5), (f32::NAN, 3.0)] {
             let err = to_planes(&flat, 1, &Normalization::Percentile { low, high });
-            assert!(matches!(err, Err(ImagingError::InvalidNormalization(_))), "{low} {high}");
+            assert!(
+                matches!(err, Err(ImagingError::InvalidNormalization(_))),
+                "{low} {high}"
+            );
         }
     }
 
@@ -273,20 +304,35 @@ mod tests {
             2,
             Channels::Rgb,
             BitDepth::F32,
-            vec![0.0, 1.0, 2.0, f32::NAN, 4.0, 8.0, f32::INFINITY, 0.0, 0.0, 0.0, 0.0, 0.0],
+            vec![
+                0.0,
+                1.0,
+                2.0,
+                f32::NAN,
+                4.0,
+                8.0,
+                f32::INFINITY,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+            ],
         );
         let p = to_planes(&img, 3, &Normalization::MinMax).unwrap();
         assert!(p.data.iter().all(|v| (0.0..=1.0).contains(v)));
         assert_eq!(p.plane(0).unwrap(), &[0.0, 0.0, 1.0, 0.0]);
     }
 
-
     #[test]
     fn normalization_serialises_with_a_kind_tag() {
         let cases = [
             (Normalization::Milesial, r#"{"kind":"milesial"}"#),
             (
-                Normalization::Percentile { low: 1.0, high: 99.5 },
+                Normalization::Percentile {
+                    low: 1.0,
+                    high: 99.5,
+                },
                 r#"{"kind":"percentile","low":1.0,"high":99.5}"#,
             ),
             (Normalization::MinMax, r#"{"kind":"min_max"}"#),

@@ -36,7 +36,11 @@ pub fn encode_npy_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
         [one] => format!("({one},)"),
         _ => format!(
             "({})",
-            shape.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+            shape
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_repr}, }}");
@@ -90,11 +94,15 @@ fn padded_len(header: usize, length_bytes: usize) -> usize {
 /// length does not match the shape.
 pub fn decode_npy_f32(bytes: &[u8]) -> Result<(Vec<usize>, Vec<f32>), ImagingError> {
     let err = |msg: &str| ImagingError::Npy(msg.to_string());
-    let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| err("missing \\x93NUMPY magic"))?;
+    let rest = bytes
+        .strip_prefix(MAGIC)
+        .ok_or_else(|| err("missing \\x93NUMPY magic"))?;
     let (&major, rest) = rest.split_first().ok_or_else(|| err("truncated header"))?;
     let (_, rest) = rest.split_first().ok_or_else(|| err("truncated header"))?;
     let (len_bytes, rest) = match major {
-        1 => rest.split_at_checked(2).map(|(l, r)| (usize::from(u16::from_le_bytes([l[0], l[1]])), r)),
+        1 => rest
+            .split_at_checked(2)
+            .map(|(l, r)| (usize::from(u16::from_le_bytes([l[0], l[1]])), r)),
         2 | 3 => rest
             .split_at_checked(4)
             .map(|(l, r)| (u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize, r)),
@@ -112,12 +120,14 @@ pub fn decode_npy_f32(bytes: &[u8]) -> Result<(Vec<usize>, Vec<f32>), ImagingErr
         "<f8" => 8,
         other => return Err(err(&format!("dtype {other} is not '<f4' or '<f8'"))),
     };
-    let fortran = dict_value(header, "fortran_order").ok_or_else(|| err("header has no 'fortran_order'"))?;
+    let fortran =
+        dict_value(header, "fortran_order").ok_or_else(|| err("header has no 'fortran_order'"))?;
     if fortran != "False" {
         return Err(err("Fortran-order arrays are not supported"));
     }
-    let shape = parse_shape(dict_value(header, "shape").ok_or_else(|| err("header has no 'shape'"))?)
-        .ok_or_else(|| err("cannot parse 'shape'"))?;
+    let shape =
+        parse_shape(dict_value(header, "shape").ok_or_else(|| err("header has no 'shape'"))?)
+            .ok_or_else(|| err("cannot parse 'shape'"))?;
 
     let count = shape
         .iter()
@@ -198,16 +208,31 @@ mod tests {
     fn headers_match_numpy_for_other_shapes() {
         // Headers numpy 2.4 writes for zero-filled '<f4' arrays; all are 118 bytes long.
         for (shape, dict) in [
-            (&[5][..], "{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }"),
-            (&[], "{'descr': '<f4', 'fortran_order': False, 'shape': (), }"),
-            (&[1, 3, 4, 4], "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 4, 4), }"),
-            (&[0], "{'descr': '<f4', 'fortran_order': False, 'shape': (0,), }"),
+            (
+                &[5][..],
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }",
+            ),
+            (
+                &[],
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (), }",
+            ),
+            (
+                &[1, 3, 4, 4],
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 4, 4), }",
+            ),
+            (
+                &[0],
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (0,), }",
+            ),
         ] {
             let count = shape.iter().product();
             let bytes = encode_npy_f32(shape, &vec![0.0; count]);
             assert_eq!(&bytes[..10], b"\x93NUMPY\x01\x00v\x00");
             let header = std::str::from_utf8(&bytes[10..128]).unwrap();
-            assert!(header.starts_with(dict) && header.ends_with('\n'), "{header:?}");
+            assert!(
+                header.starts_with(dict) && header.ends_with('\n'),
+                "{header:?}"
+            );
             assert!(header[dict.len()..117].bytes().all(|b| b == b' '));
             assert_eq!(bytes.len(), 128 + count * 4);
         }
@@ -222,7 +247,10 @@ mod tests {
 
         // numpy.save of np.array([1.5, -2.0, 1/3], dtype='<f8').
         let f8 = hex("934e554d5059010076007b276465736372273a20273c6638272c2027666f727472616e5f6f72646572273a2046616c73652c20277368617065273a2028332c292c207d2020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020202020200a000000000000f83f00000000000000c0555555555555d53f");
-        assert_eq!(decode_npy_f32(&f8).unwrap(), (vec![3], vec![1.5, -2.0, 1.0 / 3.0]));
+        assert_eq!(
+            decode_npy_f32(&f8).unwrap(),
+            (vec![3], vec![1.5, -2.0, 1.0 / 3.0])
+        );
     }
 
     #[test]

@@ -5,9 +5,9 @@
 //! weights were trained on exactly those numbers; every deviation from a
 //! plain copy is recorded in [`Planes::notes`] so the user can see it.
 
-use crate::raster::{BitDepth, Channels, Image};
 use crate::error::ImagingError;
 use crate::normalize::{normalise, validate, Normalization};
+use crate::raster::{BitDepth, Channels, Image};
 
 /// Model input: channel-major planes plus what was done to get them.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +85,7 @@ pub fn to_planes(
     })
 }
 
+/// Builds CHW planes in the file's value range with the model's channel count.
 fn match_channels(
     image: &Image,
     n_channels: usize,
@@ -94,7 +95,11 @@ fn match_channels(
     let pixels = image.pixel_count();
     let px = &image.pixels;
     if src_channels == n_channels {
-        return Ok(gather(px, src_channels, &(0..n_channels).collect::<Vec<_>>()));
+        return Ok(gather(
+            px,
+            src_channels,
+            &(0..n_channels).collect::<Vec<_>>(),
+        ));
     }
 
     let colour = image.channels.without_alpha();
@@ -193,7 +198,10 @@ mod tests {
         let luma: Vec<f32> = p.data.iter().map(|v| (v * 255.0).round()).collect();
         let pillow: Vec<f32> = triples.iter().map(|t| t.3 as f32).collect();
         assert_eq!(luma, pillow);
-        assert_eq!(p.notes, vec!["RGB image converted to greyscale for a 1-channel model".to_string()]);
+        assert_eq!(
+            p.notes,
+            vec!["RGB image converted to greyscale for a 1-channel model".to_string()]
+        );
     }
 
     #[test]
@@ -213,11 +221,20 @@ mod tests {
         assert_eq!(p.plane(3), None);
         assert!(p.notes[0].contains("replicated to 3 channels"));
 
-        let rgba = image(2, 1, Channels::Rgba, U8, vec![1., 2., 3., 255., 4., 5., 6., 0.]);
+        let rgba = image(
+            2,
+            1,
+            Channels::Rgba,
+            U8,
+            vec![1., 2., 3., 255., 4., 5., 6., 0.],
+        );
         let p = to_planes(&rgba, 3, &Normalization::MinMax).unwrap();
         // CHW: R plane [1,4], G [2,5], B [3,6], alpha gone; min 1, max 6.
         assert_eq!(p.data, vec![0.0, 0.6, 0.2, 0.8, 0.4, 1.0]);
-        assert_eq!(p.notes, vec!["alpha channel dropped from the RGBA image".to_string()]);
+        assert_eq!(
+            p.notes,
+            vec!["alpha channel dropped from the RGBA image".to_string()]
+        );
 
         // A model that takes 4 channels gets RGBA as milesial would feed it.
         let p = to_planes(&rgba, 4, &Normalization::MinMax).unwrap();
@@ -249,5 +266,4 @@ mod tests {
             Err(ImagingError::Corrupt(_))
         ));
     }
-
 }

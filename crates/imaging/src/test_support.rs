@@ -115,7 +115,10 @@ pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.extend(png_chunk(b"IHDR", &ihdr));
     // A tiny but valid zlib stream, so the header is all that is wrong.
-    png.extend(png_chunk(b"IDAT", &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]));
+    png.extend(png_chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01],
+    ));
     png.extend(png_chunk(b"IEND", &[]));
     png
 }

@@ -77,7 +77,11 @@ impl ModelCard {
         let foreground = config.n_classes.max(2) - 1;
         for i in 1..=foreground {
             classes.push(ClassInfo {
-                name: if foreground == 1 { "foreground".into() } else { format!("class {i}") },
+                name: if foreground == 1 {
+                    "foreground".into()
+                } else {
+                    format!("class {i}")
+                },
                 colour: PALETTE[(i - 1) % PALETTE.len()].into(),
             });
         }
@@ -110,7 +114,11 @@ impl ModelCard {
                 config.n_classes
             )));
         }
-        if let Some(bad) = self.classes.iter().find(|c| parse_colour(&c.colour).is_none()) {
+        if let Some(bad) = self
+            .classes
+            .iter()
+            .find(|c| parse_colour(&c.colour).is_none())
+        {
             return Err(CheckpointError::Card(format!(
                 "class `{}` has colour `{}`; expected #rrggbb",
                 bad.name, bad.colour
@@ -144,7 +152,8 @@ mod tests {
 
     #[test]
     fn bare_card_names_and_counts_classes() {
-        let one = ModelCard::for_bare_checkpoint("runs/checkpoint_epoch5.pth", &UNetConfig::new(3, 1));
+        let one =
+            ModelCard::for_bare_checkpoint("runs/checkpoint_epoch5.pth", &UNetConfig::new(3, 1));
         assert_eq!(one.name, "checkpoint_epoch5");
         assert_eq!(one.classes.len(), 2);
         assert_eq!(one.classes[1].name, "foreground");
@@ -161,7 +170,8 @@ mod tests {
             "trained":true,"training_command":"unet train ..."}"##;
         let card: ModelCard = serde_json::from_str(json).unwrap();
         assert_eq!(card.extra["training_command"], "unet train ...");
-        let again: ModelCard = serde_json::from_str(&serde_json::to_string(&card).unwrap()).unwrap();
+        let again: ModelCard =
+            serde_json::from_str(&serde_json::to_string(&card).unwrap()).unwrap();
         assert_eq!(card, again);
         assert_eq!(card.colours()[1], [255, 59, 48]);
     }

@@ -23,7 +23,9 @@ pub struct Logits {
 #[derive(Debug, thiserror::Error)]
 pub enum InferenceError {
     /// The four poolings need at least [`MIN_SIDE`] pixels per side.
-    #[error("the image is {width}×{height} pixels; the U-Net needs at least {MIN_SIDE}×{MIN_SIDE}")]
+    #[error(
+        "the image is {width}×{height} pixels; the U-Net needs at least {MIN_SIDE}×{MIN_SIDE}"
+    )]
     TooSmall {
         /// Columns.
         width: usize,

@@ -10,6 +10,8 @@ pub mod inference;
 pub mod model;
 
 pub use card::{ClassInfo, ModelCard};
-pub use checkpoint::{Checkpoint, CheckpointError, RawTensor, SourceFormat, StorageDtype, TensorMap};
+pub use checkpoint::{
+    Checkpoint, CheckpointError, RawTensor, SourceFormat, StorageDtype, TensorMap,
+};
 pub use inference::{InferenceError, Logits};
 pub use model::{DoubleConv, Down, OutConv, UNet, UNetConfig, Up};

@@ -180,8 +180,8 @@ impl Up {
     ///
     /// # Shapes
     ///
-    /// - x: `[batch, c_x, h, w]` (`c_x` is `in_channels / 2`)
-    /// - skip: `[batch, in_channels - c_x, H, W]` with `H ∈ {2h, 2h + 1}`, `W ∈ {2w, 2w + 1}`
+    /// - x: `[batch, in_channels / 2, h, w]` when bilinear, `[batch, in_channels, h, w]` otherwise
+    /// - skip: `[batch, in_channels / 2, H, W]` with `H ∈ {2h, 2h + 1}`, `W ∈ {2w, 2w + 1}`
     /// - output: `[batch, out_channels, H, W]`
     pub fn forward(&self, x: Tensor<4>, skip: Tensor<4>) -> Tensor<4> {
         let x = match &self.up {
@@ -368,7 +368,9 @@ mod tests {
     fn up_pads_to_the_skip_size_in_both_modes() {
         for bilinear in [true, false] {
             let block = UpConfig::new(16, 4).with_bilinear(bilinear).init(&device());
-            let x = Tensor::zeros([1, 8, 6, 3], &device());
+            // Bilinear keeps the deep tensor's channels; the transposed conv halves them itself.
+            let deep_channels = if bilinear { 8 } else { 16 };
+            let x = Tensor::zeros([1, deep_channels, 6, 3], &device());
             let skip = Tensor::zeros([1, 8, 13, 7], &device());
             assert_eq!(block.forward(x, skip).dims(), [1, 4, 13, 7]);
         }
@@ -390,7 +392,10 @@ mod tests {
     fn classic_widths_and_bilinear_halving() {
         let classic = UNetConfig::new(1, 2).init(&device());
         assert_eq!(classic.down4.conv.conv2.weight.dims(), [1024, 1024, 3, 3]);
-        assert_eq!(classic.up1.up.as_ref().unwrap().weight.dims(), [1024, 512, 2, 2]);
+        assert_eq!(
+            classic.up1.up.as_ref().unwrap().weight.dims(),
+            [1024, 512, 2, 2]
+        );
         let bilinear = UNetConfig::new(1, 2).with_bilinear(true).init(&device());
         assert_eq!(bilinear.down4.conv.conv2.weight.dims(), [512, 512, 3, 3]);
         // up1 concatenates 512 + 512, narrows through 512 and emits 256.

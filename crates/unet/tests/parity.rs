@@ -47,17 +47,27 @@ fn relative_errors(device: &Device) -> Vec<(String, f32)> {
     let mut out = Vec::new();
     for case in cases() {
         let png = std::fs::read(fixtures().join(format!("{}.png", case.name))).unwrap();
-        let (shape, expected) =
-            decode_npy_f32(&std::fs::read(fixtures().join(format!("{}.logits.npy", case.name))).unwrap())
-                .unwrap();
+        let (shape, expected) = decode_npy_f32(
+            &std::fs::read(fixtures().join(format!("{}.logits.npy", case.name))).unwrap(),
+        )
+        .unwrap();
         for format in &case.formats {
             let file = format!("{}.{format}", case.name);
-            let checkpoint = Checkpoint::from_bytes(&std::fs::read(fixtures().join(&file)).unwrap(), &file)
-                .unwrap_or_else(|e| panic!("{file}: {e}"));
-            assert_eq!(checkpoint.config, case.config, "{file}: inferred architecture");
+            let checkpoint =
+                Checkpoint::from_bytes(&std::fs::read(fixtures().join(&file)).unwrap(), &file)
+                    .unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(
+                checkpoint.config, case.config,
+                "{file}: inferred architecture"
+            );
             let model = checkpoint.build(device).unwrap();
             let image = decode_image(&png).unwrap();
-            let planes = to_planes(&image, case.config.n_channels, &checkpoint.card.preprocessing).unwrap();
+            let planes = to_planes(
+                &image,
+                case.config.n_channels,
+                &checkpoint.card.preprocessing,
+            )
+            .unwrap();
             let logits = pollster_block_on(unet::inference::predict_async(
                 &model,
                 &planes.data,
@@ -67,7 +77,11 @@ fn relative_errors(device: &Device) -> Vec<(String, f32)> {
                 device,
             ))
             .unwrap();
-            assert_eq!(vec![logits.classes, logits.height, logits.width], shape, "{file}: shape");
+            assert_eq!(
+                vec![logits.classes, logits.height, logits.width],
+                shape,
+                "{file}: shape"
+            );
             let scale = expected.iter().fold(0f32, |m, v| m.max(v.abs()));
             let worst = logits
                 .data
@@ -104,7 +118,10 @@ fn cpu_forward_matches_pytorch_within_1e4_relative() {
     let errors = relative_errors(&Device::flex());
     assert_eq!(errors.len(), 6, "every case and format ran");
     for (file, error) in errors {
-        assert!(error <= 1e-4, "{file}: max |Δ| / max |logit| = {error:e} > 1e-4");
+        assert!(
+            error <= 1e-4,
+            "{file}: max |Δ| / max |logit| = {error:e} > 1e-4"
+        );
     }
 }
 
@@ -115,6 +132,9 @@ fn wgpu_forward_matches_pytorch_within_1e3_relative() {
         panic!("no Wgpu adapter: {e}. Install Mesa's Vulkan drivers (apt-get install mesa-vulkan-drivers)")
     });
     for (file, error) in relative_errors(&device) {
-        assert!(error <= 1e-3, "{file}: max |Δ| / max |logit| = {error:e} > 1e-3");
+        assert!(
+            error <= 1e-3,
+            "{file}: max |Δ| / max |logit| = {error:e} > 1e-3"
+        );
     }
 }

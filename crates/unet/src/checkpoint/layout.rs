@@ -21,7 +21,11 @@ pub fn infer_config(tensors: &TensorMap) -> Result<UNetConfig, CheckpointError> 
             CheckpointError::NotUNet(format!(
                 "no tensor `{key}` among its {} tensors (first keys: {})",
                 tensors.len(),
-                if some.is_empty() { "none".into() } else { some.join(", ") }
+                if some.is_empty() {
+                    "none".into()
+                } else {
+                    some.join(", ")
+                }
             ))
         })
     };
@@ -143,7 +147,10 @@ fn expected_shapes(config: &UNetConfig) -> Vec<(String, Vec<usize>)> {
 /// Visits the milesial key and the shape of every tensor of `model`, in a fixed order.
 fn walk(model: &UNet, visit: &mut dyn FnMut(String, Vec<usize>)) {
     let conv = |prefix: &str, conv: &Conv2d, visit: &mut dyn FnMut(String, Vec<usize>)| {
-        visit(format!("{prefix}.weight"), conv.weight.lazy_shape().to_vec());
+        visit(
+            format!("{prefix}.weight"),
+            conv.weight.lazy_shape().to_vec(),
+        );
         if let Some(bias) = &conv.bias {
             visit(format!("{prefix}.bias"), bias.lazy_shape().to_vec());
         }
@@ -169,7 +176,10 @@ fn walk(model: &UNet, visit: &mut dyn FnMut(String, Vec<usize>)) {
     }
     for (i, up) in up_blocks(model).into_iter().enumerate() {
         if let Some(t) = &up.up {
-            visit(format!("up{}.up.weight", i + 1), t.weight.lazy_shape().to_vec());
+            visit(
+                format!("up{}.up.weight", i + 1),
+                t.weight.lazy_shape().to_vec(),
+            );
             if let Some(bias) = &t.bias {
                 visit(format!("up{}.up.bias", i + 1), bias.lazy_shape().to_vec());
             }
@@ -234,9 +244,14 @@ pub fn load_into(
     {
         set_double(&format!("down{}.maxpool_conv.1", i + 1), &mut down.conv);
     }
-    for (i, up) in [&mut model.up1, &mut model.up2, &mut model.up3, &mut model.up4]
-        .into_iter()
-        .enumerate()
+    for (i, up) in [
+        &mut model.up1,
+        &mut model.up2,
+        &mut model.up3,
+        &mut model.up4,
+    ]
+    .into_iter()
+    .enumerate()
     {
         if let Some(t) = up.up.as_mut() {
             set_transposed(&format!("up{}.up", i + 1), t);

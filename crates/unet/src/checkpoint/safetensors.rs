@@ -26,11 +26,13 @@ pub enum StorageDtype {
 
 /// Reads tensors (F32, F16, BF16, F64) and the embedded model card, if any.
 pub fn read_safetensors(bytes: &[u8]) -> Result<(TensorMap, Option<ModelCard>), CheckpointError> {
-    let corrupt = |e: safetensors::SafeTensorError| CheckpointError::Corrupt(format!("safetensors: {e}"));
+    let corrupt =
+        |e: safetensors::SafeTensorError| CheckpointError::Corrupt(format!("safetensors: {e}"));
     let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(corrupt)?;
     let card = match metadata.metadata().as_ref().and_then(|m| m.get(CARD_KEY)) {
         Some(json) => Some(
-            serde_json::from_str::<ModelCard>(json).map_err(|e| CheckpointError::Card(e.to_string()))?,
+            serde_json::from_str::<ModelCard>(json)
+                .map_err(|e| CheckpointError::Card(e.to_string()))?,
         ),
         None => None,
     };
@@ -93,7 +95,8 @@ pub fn write_safetensors(
             serde_json::json!({ FORMAT_KEY: FORMAT_VALUE, CARD_KEY: json }),
         );
     }
-    let mut header = serde_json::to_vec(&header).map_err(|e| CheckpointError::Card(e.to_string()))?;
+    let mut header =
+        serde_json::to_vec(&header).map_err(|e| CheckpointError::Card(e.to_string()))?;
     // The data section must start 8-byte aligned; the format pads the header with spaces.
     while header.len() % 8 != 0 {
         header.push(b' ');
@@ -103,7 +106,10 @@ pub fn write_safetensors(
     out.extend_from_slice(&header);
     for t in tensors.values() {
         match dtype {
-            StorageDtype::F32 => t.data.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+            StorageDtype::F32 => t
+                .data
+                .iter()
+                .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
             StorageDtype::F16 => t
                 .data
                 .iter()

@@ -1,0 +1,237 @@
+//! The `unet` binary end to end, on the PyTorch parity fixtures of the model crate.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use unet_imaging::{decode_image, decode_npy_f32};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../unet/tests/fixtures/parity")
+        .join(name)
+}
+
+fn unet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_unet"))
+        .args(args)
+        .output()
+        .expect("unet runs")
+}
+
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("unet-cli-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn relative_error(npy: &Path, expected: &Path) -> f32 {
+    let (shape_a, a) = decode_npy_f32(&std::fs::read(npy).unwrap()).unwrap();
+    let (shape_b, b) = decode_npy_f32(&std::fs::read(expected).unwrap()).unwrap();
+    assert_eq!(shape_a, shape_b, "logits shape [classes, H, W]");
+    let scale = b.iter().fold(0f32, |m, v| m.max(v.abs()));
+    a.iter()
+        .zip(&b)
+        .fold(0f32, |m, (x, y)| m.max((x - y).abs()))
+        / scale
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn predict_logits_match_pytorch_for_every_fixture() {
+    let out = scratch("parity");
+    for (model, case) in [
+        ("bilinear_c1_k1.pth", "bilinear_c1_k1"),
+        ("bilinear_c1_k1.safetensors", "bilinear_c1_k1"),
+        ("transposed_c3_k3.pth", "transposed_c3_k3"),
+        ("bilinear_c3_k4.safetensors", "bilinear_c3_k4"),
+        ("transposed_c1_k2.pth", "transposed_c1_k2"),
+    ] {
+        let image = fixture(&format!("{case}.png"));
+        let run = unet(&[
+            "predict",
+            "--model",
+            fixture(model).to_str().unwrap(),
+            image.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--logits",
+        ]);
+        assert!(run.status.success(), "{model}: {}", text(&run.stderr));
+        let error = relative_error(
+            &out.join(format!("{case}.logits.npy")),
+            &fixture(&format!("{case}.logits.npy")),
+        );
+        assert!(error <= 1e-4, "{model}: relative error {error:e}");
+        let mask =
+            decode_image(&std::fs::read(out.join(format!("{case}.mask.png"))).unwrap()).unwrap();
+        let source = decode_image(&std::fs::read(&image).unwrap()).unwrap();
+        assert_eq!(
+            (mask.width, mask.height),
+            (source.width, source.height),
+            "{model}: mask size"
+        );
+    }
+}
+
+#[test]
+fn one_class_masks_are_0_or_255_and_many_class_masks_are_indices() {
+    let out = scratch("mask-values");
+    for (model, case, allowed) in [
+        ("bilinear_c1_k1.pth", "bilinear_c1_k1", vec![0.0, 255.0]),
+        (
+            "bilinear_c3_k4.safetensors",
+            "bilinear_c3_k4",
+            vec![0.0, 1.0, 2.0, 3.0],
+        ),
+    ] {
+        let image = fixture(&format!("{case}.png"));
+        let run = unet(&[
+            "predict",
+            "--model",
+            fixture(model).to_str().unwrap(),
+            image.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        let mask =
+            decode_image(&std::fs::read(out.join(format!("{case}.mask.png"))).unwrap()).unwrap();
+        assert!(
+            mask.pixels.iter().all(|v| allowed.contains(v)),
+            "{model}: unexpected mask values"
+        );
+        assert!(
+            !out.join(format!("{case}.logits.npy")).exists(),
+            "logits only with --logits"
+        );
+    }
+}
+
+#[test]
+fn info_reports_the_inferred_architecture() {
+    let run = unet(&["info", fixture("transposed_c3_k3.pth").to_str().unwrap()]);
+    assert!(run.status.success());
+    let stdout = text(&run.stdout);
+    for line in [
+        "n_channels:    3",
+        "n_classes:     3",
+        "bilinear:      false",
+        "base_channels: 8",
+        "parameters:    486589",
+    ] {
+        assert!(stdout.contains(line), "missing `{line}` in:\n{stdout}");
+    }
+}
+
+#[test]
+fn convert_round_trips_to_identical_logits() {
+    let out = scratch("convert");
+    let converted = out.join("model.unet.safetensors");
+    let run = unet(&[
+        "convert",
+        fixture("transposed_c1_k2.pth").to_str().unwrap(),
+        "-o",
+        converted.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(text(&unet(&["info", converted.to_str().unwrap()]).stdout).contains("unet-web"));
+    let image = fixture("transposed_c1_k2.png");
+    let run = unet(&[
+        "predict",
+        "--model",
+        converted.to_str().unwrap(),
+        image.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--logits",
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let error = relative_error(
+        &out.join("transposed_c1_k2.logits.npy"),
+        &fixture("transposed_c1_k2.logits.npy"),
+    );
+    assert!(error <= 1e-4, "converted model drifted: {error:e}");
+}
+
+#[test]
+fn a_bad_file_in_a_batch_fails_alone_with_a_one_line_message() {
+    let out = scratch("batch");
+    let garbage = out.join("noise.png");
+    std::fs::write(&garbage, [0x13u8, 0x37, 0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3]).unwrap();
+    let png = std::fs::read(fixture("bilinear_c1_k1.png")).unwrap();
+    let truncated = out.join("truncated.png");
+    std::fs::write(&truncated, &png[..png.len() / 2]).unwrap();
+    let good = fixture("bilinear_c1_k1.png");
+    let run = unet(&[
+        "predict",
+        "--model",
+        fixture("bilinear_c1_k1.pth").to_str().unwrap(),
+        garbage.to_str().unwrap(),
+        truncated.to_str().unwrap(),
+        "missing.png",
+        good.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = text(&run.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for name in ["noise.png", "truncated.png", "missing.png"] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no message for {name}: {stderr}"));
+        assert!(line.starts_with("error: "), "{line}");
+    }
+    assert!(
+        out.join("bilinear_c1_k1.mask.png").exists(),
+        "the good file was still segmented"
+    );
+}
+
+#[test]
+fn wrong_or_partial_checkpoints_name_the_problem() {
+    let out = scratch("bad-model");
+    // A U-Net checkpoint with its head cut off: the message names the missing key.
+    let bytes = std::fs::read(fixture("bilinear_c3_k4.safetensors")).unwrap();
+    let (mut tensors, _) = unet::checkpoint::read_safetensors(&bytes).unwrap();
+    tensors.remove("up2.conv.double_conv.4.running_var");
+    tensors
+        .get_mut("down1.maxpool_conv.1.double_conv.0.weight")
+        .unwrap()
+        .shape = vec![12, 6, 9, 1];
+    let partial = out.join("partial.safetensors");
+    std::fs::write(
+        &partial,
+        unet::checkpoint::write_safetensors(&tensors, None, unet::StorageDtype::F32).unwrap(),
+    )
+    .unwrap();
+    let not_a_model = out.join("notes.pth");
+    std::fs::write(&not_a_model, b"just some text").unwrap();
+    for (path, expect) in [
+        (
+            partial.clone(),
+            vec![
+                "up2.conv.double_conv.4.running_var",
+                "down1.maxpool_conv.1.double_conv.0.weight",
+                "[12, 6, 9, 1]",
+            ],
+        ),
+        (
+            not_a_model.clone(),
+            vec!["notes.pth", "unknown model format"],
+        ),
+        (out.join("absent.pth"), vec!["absent.pth", "cannot read"]),
+    ] {
+        let run = unet(&["info", path.to_str().unwrap()]);
+        assert_eq!(run.status.code(), Some(1));
+        let stderr = text(&run.stderr);
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+        for needle in expect {
+            assert!(stderr.contains(needle), "`{needle}` not in: {stderr}");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sets up (idempotently), builds the app for release and serves it on http://127.0.0.1:${PORT:-8080}/.
+# The built site is plain files in dist/: copy them to any static host, under any path.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh serve
+export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+trunk build --release
+port="${PORT:-8080}"
+echo "serving dist/ on http://127.0.0.1:$port/ (Ctrl-C to stop)"
+exec python3 -m http.server "$port" --bind 127.0.0.1 --directory dist

@@ -1,0 +1,124 @@
+//! Downloads, made in the page: the selected item's mask PNG (class indices, 0/255 for one
+//! class, at the image's own resolution — the same bytes `unet predict` writes), its overlay
+//! PNG as currently displayed, and every finished item as one zip.
+
+use leptos::prelude::*;
+use unet_imaging::{encode_mask_png, encode_rgba_png, overlay_rgba};
+
+use crate::export::{mask_name, overlay_name, zip};
+use crate::state::{use_state, AppState, ItemState};
+use crate::web;
+
+/// The three export buttons.
+#[component]
+pub fn ExportButtons() -> impl IntoView {
+    let state = use_state();
+    let selected_done = move || {
+        matches!(
+            state.selected_item().map(|i| i.state),
+            Some(ItemState::Done(_))
+        )
+    };
+    let finished = move || {
+        state.items.with(|items| {
+            items
+                .iter()
+                .filter(|i| matches!(i.state, ItemState::Done(_)))
+                .count()
+        })
+    };
+    view! {
+        <div class="export">
+            <button
+                class="button primary"
+                data-testid="export-mask"
+                prop:disabled=move || !selected_done()
+                on:click=move |_| export_selected(state, false)
+            >
+                "Download mask PNG"
+            </button>
+            <button
+                class="button"
+                data-testid="export-overlay"
+                prop:disabled=move || !selected_done()
+                on:click=move |_| export_selected(state, true)
+            >
+                "Download overlay PNG"
+            </button>
+            <button
+                class="button"
+                data-testid="export-zip"
+                prop:disabled=move || finished() == 0
+                on:click=move |_| export_all(state)
+            >
+                {move || format!("Download all ({}) as zip", finished())}
+            </button>
+        </div>
+    }
+}
+
+fn report(state: AppState, result: Result<(), String>) {
+    state
+        .notice
+        .set(result.err().map(|e| format!("export failed: {e}")));
+}
+
+fn export_selected(state: AppState, overlay: bool) {
+    let Some(item) = state.selected_item_untracked() else {
+        return;
+    };
+    let ItemState::Done(result) = &item.state else {
+        return;
+    };
+    let result = if overlay {
+        let view = state.view.get_untracked();
+        let colours = state
+            .ready_model_untracked()
+            .map(|m| m.card.colours())
+            .unwrap_or_default();
+        let rgba = overlay_rgba(
+            &result.image,
+            &result.mask,
+            &colours,
+            view.opacity,
+            view.outline,
+        );
+        let png = encode_rgba_png(result.image.width, result.image.height, &rgba);
+        web::download::save(&overlay_name(&item.name), &png, "image/png")
+    } else {
+        let png = encode_mask_png(&result.mask);
+        web::download::save(&mask_name(&item.name), &png, "image/png")
+    };
+    report(state, result);
+}
+
+fn export_all(state: AppState) {
+    let view = state.view.get_untracked();
+    let colours = state
+        .ready_model_untracked()
+        .map(|m| m.card.colours())
+        .unwrap_or_default();
+    let mut entries = Vec::new();
+    state.items.with_untracked(|items| {
+        for item in items {
+            if let ItemState::Done(result) = &item.state {
+                entries.push((
+                    format!("masks/{}", mask_name(&item.name)),
+                    encode_mask_png(&result.mask),
+                ));
+                let rgba = overlay_rgba(
+                    &result.image,
+                    &result.mask,
+                    &colours,
+                    view.opacity,
+                    view.outline,
+                );
+                let png = encode_rgba_png(result.image.width, result.image.height, &rgba);
+                entries.push((format!("overlays/{}", overlay_name(&item.name)), png));
+            }
+        }
+    });
+    let result = zip(&entries)
+        .and_then(|bytes| web::download::save("unet-web-masks.zip", &bytes, "application/zip"));
+    report(state, result);
+}

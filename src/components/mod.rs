@@ -1,0 +1,24 @@
+//! The page's parts, one feature per file. Each reads the shared [`crate::state::AppState`]
+//! from context; none talks to the engine except through [`crate::batch`] and
+//! [`crate::models`].
+
+mod controls;
+mod drop_zone;
+mod export;
+mod file_list;
+mod legend;
+mod model_picker;
+mod samples;
+mod status;
+mod thumbnail;
+mod viewer;
+
+pub use controls::Controls;
+pub use drop_zone::{DropOverlay, DropZone};
+pub use export::ExportButtons;
+pub use file_list::FileList;
+pub use legend::Legend;
+pub use model_picker::ModelPicker;
+pub use samples::Samples;
+pub use status::{BackendBadge, Status};
+pub use viewer::Viewer;

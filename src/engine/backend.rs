@@ -1,0 +1,70 @@
+//! Choosing where the model runs: burn's Wgpu backend on WebGPU when the browser has it,
+//! burn's pure-Rust CPU backend (`flex`) otherwise — and saying which, and why.
+
+use burn::tensor::Device;
+
+/// Which of the two backends is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// burn's Wgpu backend on the browser's WebGPU.
+    WebGpu,
+    /// burn's `flex` backend on the CPU (in wasm: one thread).
+    Cpu,
+}
+
+/// The backend in use, as shown to the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendInfo {
+    /// WebGPU or CPU.
+    pub kind: BackendKind,
+    /// The GPU adapter's description, when on WebGPU.
+    pub adapter: String,
+    /// Why the CPU is used, when it is.
+    pub fallback_reason: Option<String>,
+}
+
+impl BackendInfo {
+    /// The CPU backend, chosen because of `reason`.
+    pub fn cpu(reason: impl Into<String>) -> Self {
+        Self {
+            kind: BackendKind::Cpu,
+            adapter: String::new(),
+            fallback_reason: Some(reason.into()),
+        }
+    }
+
+    /// One line for the page: contains `WebGPU` or `CPU` (tests look for these words).
+    pub fn label(&self) -> String {
+        match self.kind {
+            BackendKind::WebGpu if self.adapter.is_empty() => "WebGPU".into(),
+            BackendKind::WebGpu => format!("WebGPU · {}", self.adapter),
+            BackendKind::Cpu => match &self.fallback_reason {
+                Some(reason) => format!("CPU (fallback: {reason})"),
+                None => "CPU".into(),
+            },
+        }
+    }
+}
+
+/// Opens the Wgpu device, or the CPU when `webgpu` says there is no usable GPU or the
+/// device cannot be created. `webgpu` is the adapter's description or why WebGPU is missing.
+pub async fn open(webgpu: Result<String, String>) -> (Device, BackendInfo) {
+    let adapter = match webgpu {
+        Ok(adapter) => adapter,
+        Err(reason) => return (unet::inference::cpu_device(), BackendInfo::cpu(reason)),
+    };
+    match unet::inference::wgpu_device_async().await {
+        Ok(device) => (
+            device,
+            BackendInfo {
+                kind: BackendKind::WebGpu,
+                adapter,
+                fallback_reason: None,
+            },
+        ),
+        Err(e) => (
+            unet::inference::cpu_device(),
+            BackendInfo::cpu(format!("WebGPU could not be initialised: {e}")),
+        ),
+    }
+}

@@ -1,0 +1,212 @@
+//! Inference behind a small message interface.
+//!
+//! The UI never touches burn: it sends a [`Request`] and gets exactly one [`Response`] back.
+//! Today the [`Engine`] runs on the page's thread (yielding between steps, see
+//! [`crate::platform::yield_now`]); because only these messages cross the boundary it can move
+//! into a web worker without the UI changing.
+
+pub mod backend;
+mod pipeline;
+mod stepwise;
+
+#[cfg(target_arch = "wasm32")]
+mod actor;
+
+#[cfg(target_arch = "wasm32")]
+pub use actor::EngineHandle;
+pub use backend::{BackendInfo, BackendKind};
+pub use pipeline::{segment, SegmentError, Segmentation, Timings};
+
+use std::sync::Arc;
+
+use burn::tensor::Device;
+use unet::{Checkpoint, ModelCard, UNet, UNetConfig};
+
+use crate::platform::{now_ms, yield_now};
+
+/// Side of the square zero image used for the warm-up run: big enough to exercise every
+/// kernel of the four poolings, small enough to be quick on a software GPU.
+const WARMUP_SIDE: usize = 4 * unet::model::MIN_SIDE;
+
+/// What the UI asks of the engine.
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// Replace the current model with the checkpoint in `bytes`; `source` (a file name) names it.
+    LoadModel {
+        /// File name or manifest entry, shown in messages.
+        source: String,
+        /// The checkpoint file.
+        bytes: Vec<u8>,
+    },
+    /// Segment one image file with the current model.
+    Segment {
+        /// The image file as dropped.
+        bytes: Arc<Vec<u8>>,
+    },
+}
+
+/// The engine's answer to one [`Request`].
+#[derive(Debug, Clone)]
+pub enum Response {
+    /// Answer to [`Request::LoadModel`]: the model is ready (and warmed up) or why not.
+    ModelLoaded(Result<Arc<ModelInfo>, String>),
+    /// Answer to [`Request::Segment`]: the mask or a one-line message for that item.
+    Segmented(Result<Arc<Segmentation>, String>),
+}
+
+/// A loaded model as the UI shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInfo {
+    /// Where it came from (file name).
+    pub source: String,
+    /// The embedded or default model card.
+    pub card: ModelCard,
+    /// The inferred architecture.
+    pub config: UNetConfig,
+    /// The container it came in, in words.
+    pub format: String,
+    /// Learnable parameters.
+    pub parameters: usize,
+    /// Parsing and building on the device.
+    pub load_ms: f64,
+    /// The warm-up run (compiles GPU kernels so the first real image is not the slow one).
+    pub warmup_ms: f64,
+    /// The backend the model ended up on (WebGPU may have fallen back to the CPU).
+    pub backend: BackendInfo,
+}
+
+struct Loaded {
+    // Kept so the model can be rebuilt on the CPU if the GPU fails mid-session.
+    checkpoint: Checkpoint,
+    net: UNet,
+    // The device the net lives on: after a fallback it differs from a model built earlier.
+    device: Device,
+}
+
+/// Owns the device and the current model; answers [`Request`]s one at a time.
+pub struct Engine {
+    device: Device,
+    backend: BackendInfo,
+    model: Option<Loaded>,
+}
+
+impl Engine {
+    /// An engine on `device`, described by `backend`, with no model yet.
+    pub fn new(device: Device, backend: BackendInfo) -> Self {
+        Self {
+            device,
+            backend,
+            model: None,
+        }
+    }
+
+    /// The backend currently in use.
+    pub fn backend(&self) -> &BackendInfo {
+        &self.backend
+    }
+
+    /// Answers one request.
+    pub async fn handle(&mut self, request: Request) -> Response {
+        match request {
+            Request::LoadModel { source, bytes } => {
+                Response::ModelLoaded(self.load(&source, &bytes).await.map(Arc::new))
+            }
+            Request::Segment { bytes } => {
+                Response::Segmented(self.segment(&bytes).await.map(Arc::new))
+            }
+        }
+    }
+
+    async fn load(&mut self, source: &str, bytes: &[u8]) -> Result<ModelInfo, String> {
+        let start = now_ms();
+        let checkpoint = Checkpoint::from_bytes(bytes, source).map_err(|e| e.to_string())?;
+        // The previous model stays in place until this one has run once: a bad file never
+        // leaves the page without a model.
+        yield_now().await;
+        let mut warmup = self.build_and_warm(&checkpoint).await;
+        if let (Err(e), BackendKind::WebGpu) = (&warmup, &self.backend.kind) {
+            self.fall_back_to_cpu(format!("WebGPU failed to run the model ({e})"));
+            warmup = self.build_and_warm(&checkpoint).await;
+        }
+        let (net, warmup_ms) = warmup?;
+        let info = ModelInfo {
+            source: source.to_string(),
+            card: checkpoint.card.clone(),
+            config: checkpoint.config,
+            format: checkpoint.format.to_string(),
+            parameters: checkpoint.parameter_count(),
+            load_ms: now_ms() - start - warmup_ms,
+            warmup_ms,
+            backend: self.backend.clone(),
+        };
+        self.model = Some(Loaded {
+            checkpoint,
+            net,
+            device: self.device.clone(),
+        });
+        Ok(info)
+    }
+
+    /// Builds the net on the current device and runs it once on zeros; returns it and the
+    /// warm-up time.
+    async fn build_and_warm(&self, checkpoint: &Checkpoint) -> Result<(UNet, f64), String> {
+        let net = checkpoint.build(&self.device).map_err(|e| e.to_string())?;
+        yield_now().await;
+        let start = now_ms();
+        let c = checkpoint.config.n_channels;
+        let zeros = vec![0.0; c * WARMUP_SIDE * WARMUP_SIDE];
+        unet::inference::predict_async(&net, &zeros, c, WARMUP_SIDE, WARMUP_SIDE, &self.device)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((net, now_ms() - start))
+    }
+
+    fn fall_back_to_cpu(&mut self, reason: String) {
+        self.device = unet::inference::cpu_device();
+        self.backend = BackendInfo::cpu(reason);
+    }
+
+    async fn segment(&mut self, bytes: &[u8]) -> Result<Segmentation, String> {
+        let Some(loaded) = &self.model else {
+            return Err("no model is loaded yet".into());
+        };
+        let result = pipeline::segment(
+            &loaded.net,
+            &loaded.checkpoint.config,
+            &loaded.checkpoint.card,
+            &loaded.device,
+            bytes,
+        )
+        .await;
+        match result {
+            Ok(segmentation) => Ok(segmentation),
+            Err(SegmentError::Input(message)) => Err(message),
+            Err(SegmentError::Device(message))
+                if loaded.device != unet::inference::cpu_device() =>
+            {
+                // A GPU that fails mid-session (lost device, out of memory) should not end the
+                // session: rebuild on the CPU and try this image again there.
+                let Some(Loaded { checkpoint, .. }) = self.model.take() else {
+                    return Err(message);
+                };
+                self.fall_back_to_cpu(format!("WebGPU failed during inference ({message})"));
+                let (net, _) = self.build_and_warm(&checkpoint).await?;
+                let loaded = self.model.insert(Loaded {
+                    checkpoint,
+                    net,
+                    device: self.device.clone(),
+                });
+                pipeline::segment(
+                    &loaded.net,
+                    &loaded.checkpoint.config,
+                    &loaded.checkpoint.card,
+                    &loaded.device,
+                    bytes,
+                )
+                .await
+                .map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! One image file through the model: decode, preprocess, infer, threshold — the same steps,
+//! in the same order, as `unet predict`, so the browser's mask equals the CLI's.
+
+use burn::tensor::Device;
+use unet::{ModelCard, UNet, UNetConfig};
+use unet_imaging::{decode_image, mask_from_logits, to_planes, Image, Mask};
+
+use super::stepwise;
+use crate::platform::{now_ms, yield_now};
+
+/// Wall-clock cost of one image, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Timings {
+    /// Decoding the file and building the model input.
+    pub decode_ms: f64,
+    /// Running the network, reading the logits back and taking the mask.
+    pub inference_ms: f64,
+    /// Everything, including the pauses that keep the page responsive.
+    pub total_ms: f64,
+}
+
+/// An image and its predicted mask.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segmentation {
+    /// The decoded image, kept for display and overlays.
+    pub image: Image,
+    /// Class index per pixel, at the image's resolution.
+    pub mask: Mask,
+    /// Conversions applied to the input (e.g. RGB → grey), for the user.
+    pub notes: Vec<String>,
+    /// Where the time went.
+    pub timings: Timings,
+}
+
+/// Why an image could not be segmented.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SegmentError {
+    /// The file itself: not an image, corrupt, too large or too small, wrong channels.
+    #[error("{0}")]
+    Input(String),
+    /// The device failed; another backend may succeed.
+    #[error("{0}")]
+    Device(String),
+}
+
+/// Segments one image file with `net` on `device`.
+pub async fn segment(
+    net: &UNet,
+    config: &UNetConfig,
+    card: &ModelCard,
+    device: &Device,
+    bytes: &[u8],
+) -> Result<Segmentation, SegmentError> {
+    let input = |e: &dyn std::fmt::Display| SegmentError::Input(e.to_string());
+    let start = now_ms();
+    let image = decode_image(bytes).map_err(|e| input(&e))?;
+    let planes =
+        to_planes(&image, config.n_channels, &card.preprocessing).map_err(|e| input(&e))?;
+    let decoded = now_ms();
+    yield_now().await;
+
+    let inference_start = now_ms();
+    let classify = |e: unet::InferenceError| match e {
+        unet::InferenceError::Device(message) => SegmentError::Device(message),
+        other => input(&other),
+    };
+    let logits = if *device == unet::inference::cpu_device() {
+        // Eager CPU work on the page's thread: pause between blocks (see `stepwise`).
+        let tensor = unet::inference::input_tensor(
+            net,
+            &planes.data,
+            planes.channels,
+            planes.height,
+            planes.width,
+            device,
+        )
+        .map_err(classify)?;
+        stepwise::read_logits(stepwise::forward(net, tensor).await)
+            .await
+            .map_err(classify)?
+    } else {
+        unet::inference::predict_async(
+            net,
+            &planes.data,
+            planes.channels,
+            planes.height,
+            planes.width,
+            device,
+        )
+        .await
+        .map_err(classify)?
+    };
+    if !(1..=256).contains(&logits.classes) {
+        // Mask values are bytes; such a model cannot be shown or exported as a PNG mask.
+        return Err(SegmentError::Input(format!(
+            "the model has {} outputs; masks support 1 to 256 classes",
+            logits.classes
+        )));
+    }
+    let mask = mask_from_logits(&logits.data, logits.classes, logits.height, logits.width);
+    let end = now_ms();
+    Ok(Segmentation {
+        image,
+        mask,
+        notes: planes.notes,
+        timings: Timings {
+            decode_ms: decoded - start,
+            inference_ms: end - inference_start,
+            total_ms: end - start,
+        },
+    })
+}

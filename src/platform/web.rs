@@ -1,0 +1,31 @@
+//! Browser clock and yield.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// `performance.now()`: sub-millisecond and monotonic; 0 where there is no window (a worker
+/// without `performance` never happens in practice, and timings are only displayed).
+pub fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
+
+/// Resolves on a fresh macrotask (`setTimeout(0)`), so the browser can paint and handle input
+/// between steps; a resolved promise alone would only queue a microtask and never let it paint.
+pub async fn yield_now() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        // If scheduling fails we resolve at once rather than hang the caller.
+        if window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), 0)
+            .is_err()
+        {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}

@@ -1,0 +1,43 @@
+// Shared fixture for the specs: serve dist/ under a subpath, open the app in a fresh
+// browser, wait for the default model.
+import fs from 'node:fs';
+import path from 'node:path';
+import { serve } from './server.mjs';
+import { launch } from './browser.mjs';
+import { AppPage } from './app.mjs';
+import { ROOT } from './cli.mjs';
+
+export { ROOT };
+export const DIST = process.env.DIST ?? path.join(ROOT, 'dist');
+export const SAMPLES = path.join(ROOT, 'assets/samples');
+/** Hand-set model whose masks have structure (see fixtures/make_threshold_model.mjs). */
+export const THRESHOLD_MODEL = path.join(ROOT, 'tests/e2e/fixtures/threshold.unet.safetensors');
+
+/** The default model's file, as listed in the bundled manifest. */
+export function defaultModelPath() {
+  const manifest = JSON.parse(fs.readFileSync(path.join(DIST, 'assets/models/manifest.json'), 'utf8'));
+  const entry = manifest.models.find((m) => m.id === manifest.default) ?? manifest.models[0];
+  return path.join(DIST, 'assets/models', entry.file);
+}
+
+/** Starts server + browser + page; `query` is appended to the app URL. */
+export async function openApp({ webgpu = true, query = '' } = {}) {
+  if (!fs.existsSync(path.join(DIST, 'index.html'))) {
+    throw new Error(`${DIST}/index.html is missing: run \`trunk build --release\` first (scripts/e2e.sh does)`);
+  }
+  const server = await serve(DIST);
+  const browser = await launch({ webgpu });
+  const page = await browser.context.newPage();
+  const app = new AppPage(page);
+  await app.goto(server.url + query);
+  await app.waitUntilReady();
+  return {
+    app,
+    page,
+    server,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+//! The engine natively (CPU): a bad model keeps the previous one, bad images fail with a
+//! message, and good ones give the native CLI's mask. The browser runs the same code
+//! (`wasm_inference.rs` checks it there on WebGPU and CPU).
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use unet_imaging::{decode_npy_f32, mask_from_logits};
+use unet_web::engine::{BackendInfo, Engine, Request, Response};
+
+const MODEL: &[u8] =
+    include_bytes!("../crates/unet/tests/fixtures/parity/bilinear_c1_k1.safetensors");
+const IMAGE: &[u8] = include_bytes!("../crates/unet/tests/fixtures/parity/bilinear_c1_k1.png");
+const NATIVE: &[u8] = include_bytes!("wasm/fixtures/bilinear_c1_k1.native-logits.npy");
+
+/// Natively every await in the engine is ready at once, so one poll runs it to the end.
+fn run<T>(future: impl Future<Output = T>) -> T {
+    match pin!(future)
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(value) => value,
+        Poll::Pending => panic!("the engine should not wait natively"),
+    }
+}
+
+fn engine() -> Engine {
+    Engine::new(
+        unet::inference::cpu_device(),
+        BackendInfo::cpu("native test"),
+    )
+}
+
+fn load(engine: &mut Engine, name: &str, bytes: &[u8]) -> Result<(), String> {
+    match run(engine.handle(Request::LoadModel {
+        source: name.into(),
+        bytes: bytes.to_vec(),
+    })) {
+        Response::ModelLoaded(result) => result.map(|_| ()),
+        other => panic!("wrong reply {other:?}"),
+    }
+}
+
+fn segment(engine: &mut Engine, bytes: &[u8]) -> Result<unet_imaging::Mask, String> {
+    match run(engine.handle(Request::Segment {
+        bytes: Arc::new(bytes.to_vec()),
+    })) {
+        Response::Segmented(result) => result.map(|s| s.mask.clone()),
+        other => panic!("wrong reply {other:?}"),
+    }
+}
+
+#[test]
+fn engine_segments_like_the_cli_and_survives_bad_input() {
+    let mut engine = engine();
+    assert_eq!(
+        segment(&mut engine, IMAGE).unwrap_err(),
+        "no model is loaded yet"
+    );
+    load(&mut engine, "m.safetensors", MODEL).unwrap();
+
+    let (shape, native) = decode_npy_f32(NATIVE).unwrap();
+    let expected = mask_from_logits(&native, shape[0], shape[1], shape[2]);
+    assert_eq!(segment(&mut engine, IMAGE).unwrap(), expected);
+
+    let not_an_image = segment(&mut engine, b"definitely not a PNG").unwrap_err();
+    assert!(
+        not_an_image.starts_with("not a supported image"),
+        "{not_an_image}"
+    );
+    let truncated = segment(&mut engine, &IMAGE[..IMAGE.len() / 2]).unwrap_err();
+    assert!(truncated.contains("truncated or corrupt"), "{truncated}");
+
+    let not_a_unet = load(&mut engine, "x.safetensors", b"\x02\0\0\0\0\0\0\0{}").unwrap_err();
+    assert!(not_a_unet.contains("not a U-Net"), "{not_a_unet}");
+    // The previous model is still there.
+    assert_eq!(segment(&mut engine, IMAGE).unwrap(), expected);
+}
