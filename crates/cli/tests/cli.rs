@@ -39,6 +39,27 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// `unet predict --model MODEL IMAGE --out OUT [--logits]`, asserting success.
+fn predict(model: &Path, image: &Path, out: &Path, logits: bool) {
+    let mut args = vec![
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        image.to_str().unwrap(),
+    ];
+    args.extend(["--out", out.to_str().unwrap()]);
+    if logits {
+        args.push("--logits");
+    }
+    let run = unet(&args);
+    assert!(
+        run.status.success(),
+        "{}: {}",
+        model.display(),
+        text(&run.stderr)
+    );
+}
+
 #[test]
 fn predict_logits_match_pytorch_for_every_fixture() {
     let out = scratch("parity");
@@ -50,16 +71,7 @@ fn predict_logits_match_pytorch_for_every_fixture() {
         ("transposed_c1_k2.pth", "transposed_c1_k2"),
     ] {
         let image = fixture(&format!("{case}.png"));
-        let run = unet(&[
-            "predict",
-            "--model",
-            fixture(model).to_str().unwrap(),
-            image.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--logits",
-        ]);
-        assert!(run.status.success(), "{model}: {}", text(&run.stderr));
+        predict(&fixture(model), &image, &out, true);
         let error = relative_error(
             &out.join(format!("{case}.logits.npy")),
             &fixture(&format!("{case}.logits.npy")),
@@ -87,16 +99,12 @@ fn one_class_masks_are_0_or_255_and_many_class_masks_are_indices() {
             vec![0.0, 1.0, 2.0, 3.0],
         ),
     ] {
-        let image = fixture(&format!("{case}.png"));
-        let run = unet(&[
-            "predict",
-            "--model",
-            fixture(model).to_str().unwrap(),
-            image.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        assert!(run.status.success(), "{}", text(&run.stderr));
+        predict(
+            &fixture(model),
+            &fixture(&format!("{case}.png")),
+            &out,
+            false,
+        );
         let mask =
             decode_image(&std::fs::read(out.join(format!("{case}.mask.png"))).unwrap()).unwrap();
         assert!(
@@ -138,17 +146,7 @@ fn convert_round_trips_to_identical_logits() {
     ]);
     assert!(run.status.success(), "{}", text(&run.stderr));
     assert!(text(&unet(&["info", converted.to_str().unwrap()]).stdout).contains("unet-web"));
-    let image = fixture("transposed_c1_k2.png");
-    let run = unet(&[
-        "predict",
-        "--model",
-        converted.to_str().unwrap(),
-        image.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--logits",
-    ]);
-    assert!(run.status.success(), "{}", text(&run.stderr));
+    predict(&converted, &fixture("transposed_c1_k2.png"), &out, true);
     let error = relative_error(
         &out.join("transposed_c1_k2.logits.npy"),
         &fixture("transposed_c1_k2.logits.npy"),
@@ -234,4 +232,29 @@ fn wrong_or_partial_checkpoints_name_the_problem() {
             assert!(stderr.contains(needle), "`{needle}` not in: {stderr}");
         }
     }
+}
+
+#[test]
+fn predict_on_wgpu_matches_pytorch_within_1e3() {
+    let out = scratch("wgpu");
+    let model = fixture("transposed_c3_k3.pth");
+    let image = fixture("transposed_c3_k3.png");
+    let args = [
+        "predict",
+        "--device",
+        "wgpu",
+        "--logits",
+        "--model",
+        model.to_str().unwrap(),
+        image.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let run = unet(&args);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let error = relative_error(
+        &out.join("transposed_c3_k3.logits.npy"),
+        &fixture("transposed_c3_k3.logits.npy"),
+    );
+    assert!(error <= 1e-3, "Wgpu relative error {error:e}");
 }
