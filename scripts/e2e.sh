@@ -37,8 +37,9 @@ if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
     exit 1
   fi
   log "trunk build took $(( $(date +%s) - start )) s"
-  log "cargo build -p unet-cli"
-  if ! cargo build -p unet-cli; then
+  # Default members, as `cargo test` builds them: same features, so no rebuild after the tests.
+  log "cargo build (CLI)"
+  if ! cargo build; then
     log "CLI build failed"
     failed=$((failed + 1))
     summary

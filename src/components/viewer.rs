@@ -2,6 +2,8 @@
 //! resolution and scaled by CSS (`image-rendering: pixelated`), so zoom shows crisp pixels and
 //! redrawing never depends on the zoom level. Wheel zooms around the pointer, dragging pans.
 
+use std::sync::Arc;
+
 use leptos::html::{Canvas, Div};
 use leptos::prelude::*;
 use unet_imaging::{display_rgba, overlay_rgba};
@@ -9,6 +11,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{AddEventListenerOptions, CanvasRenderingContext2d, ImageData, WheelEvent};
 
+use crate::engine::Segmentation;
 use crate::state::{use_state, AppState, ItemState};
 
 /// Zoom limits: from a thumbnail-sized view to 64 screen pixels per image pixel.
@@ -35,10 +38,13 @@ pub fn Viewer() -> impl IntoView {
     });
     // (item id, width, height) the view was last fitted to: refit only when that changes.
     let fitted = StoredValue::new(None::<(u64, u32, u32)>);
+    // Redraw when the selected item's result changes, not on every list update of a batch:
+    // an overlay of a large image costs tens of milliseconds.
+    let shown = Memo::new_with_compare(move |_| selected_result(state), changed);
 
     Effect::new(move |_| {
         let Some(canvas) = canvas.get() else { return };
-        let size = draw(state, &canvas);
+        let size = draw(state, shown.get(), &canvas);
         let key = state
             .selected
             .get()
@@ -130,14 +136,38 @@ pub fn Viewer() -> impl IntoView {
     }
 }
 
-/// Draws the selected item (image, plus mask when shown); returns its size if there is one.
-fn draw(state: AppState, canvas: &web_sys::HtmlCanvasElement) -> Option<(u32, u32)> {
+/// The selected item's result, if it has one.
+fn selected_result(state: AppState) -> Option<Arc<Segmentation>> {
+    match state.selected_item()?.state {
+        ItemState::Done(result) => Some(result),
+        _ => None,
+    }
+}
+
+/// Whether the shown result changed: by identity, as comparing images by value is costly.
+fn changed(
+    old: Option<&Option<Arc<Segmentation>>>,
+    new: Option<&Option<Arc<Segmentation>>>,
+) -> bool {
+    match (old, new) {
+        (Some(Some(a)), Some(Some(b))) => !Arc::ptr_eq(a, b),
+        (Some(None), Some(None)) => false,
+        _ => true,
+    }
+}
+
+/// Draws `result` (image, plus mask when shown); returns its size if there is one.
+fn draw(
+    state: AppState,
+    result: Option<Arc<Segmentation>>,
+    canvas: &web_sys::HtmlCanvasElement,
+) -> Option<(u32, u32)> {
     let view = state.view.get();
     let colours = state
         .ready_model()
         .map(|m| m.card.colours())
         .unwrap_or_default();
-    let Some(ItemState::Done(result)) = state.selected_item().map(|i| i.state) else {
+    let Some(result) = result else {
         canvas.set_width(0);
         canvas.set_height(0);
         return None;
