@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh serve
 export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# Trunk runs cargo --offline (Trunk.toml): fetch every crate first.
+cargo fetch >/dev/null
 trunk build --release
 port="${PORT:-8080}"
 echo "serving dist/ on http://127.0.0.1:$port/ (Ctrl-C to stop)"

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use burn::tensor::Device;
 use unet::Checkpoint;
 use unet_imaging::{decode_image, decode_npy_f32, mask_from_logits, to_planes};
-use unet_web::engine::{backend, BackendKind, Engine, Request, Response};
+use unet_web::engine::{backend, AdapterProbe, BackendKind, Engine, Request, Response};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -135,25 +135,79 @@ async fn cpu_backend_matches_native() {
 
 #[wasm_bindgen_test]
 async fn webgpu_backend_matches_native() {
-    // The app's own probe and backend choice, so this also checks that WebGPU is really used.
-    let probe = web_probe().await;
-    let (device, info) = backend::open(probe).await;
+    let (device, info) = webgpu().await;
+    check_logits(&device, "WebGPU").await;
+    check_engine(device, info).await;
+}
+
+thread_local! {
+    static WEBGPU: std::cell::RefCell<Option<(Device, unet_web::engine::BackendInfo)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The WebGPU device through the app's own backend choice, so this also checks that WebGPU is
+/// really used. Opened once: burn registers one wgpu runtime per page.
+async fn webgpu() -> (Device, unet_web::engine::BackendInfo) {
+    if let Some(opened) = WEBGPU.with(|w| w.borrow().clone()) {
+        return opened;
+    }
+    let (device, info) = backend::open(web_probe().await).await;
     assert_eq!(
         info.kind,
         BackendKind::WebGpu,
         "WebGPU is not available in this browser: {}",
         info.label()
     );
-    check_logits(&device, "WebGPU").await;
-    check_engine(device, info).await;
+    WEBGPU.with(|w| *w.borrow_mut() = Some((device.clone(), info.clone())));
+    (device, info)
 }
 
 /// `navigator.gpu` present → Ok; the adapter request itself happens in burn.
-async fn web_probe() -> Result<String, String> {
+async fn web_probe() -> Result<AdapterProbe, String> {
     let window = web_sys::window().ok_or("no window")?;
     let gpu = js_sys::Reflect::get(&window.navigator(), &"gpu".into()).map_err(|_| "no gpu")?;
     if gpu.is_undefined() {
         return Err("navigator.gpu is missing".into());
     }
-    Ok("test adapter".into())
+    Ok(AdapterProbe {
+        description: "test adapter".into(),
+        max_buffer_bytes: None,
+    })
+}
+
+#[wasm_bindgen_test]
+async fn images_too_large_for_the_gpu_buffers_go_to_the_cpu() {
+    let (device, mut info) = webgpu().await;
+    // A limit no image fits under: every image must take the CPU path, with a note.
+    info.max_buffer_bytes = Some(1);
+    let mut engine = Engine::new(device, info);
+    let case = &cases()[0];
+    let loaded = engine
+        .handle(Request::LoadModel {
+            source: case.name.into(),
+            bytes: case.model.to_vec(),
+        })
+        .await;
+    assert!(matches!(loaded, Response::ModelLoaded(Ok(_))), "{loaded:?}");
+    let Response::Segmented(Ok(result)) = engine
+        .handle(Request::Segment {
+            bytes: Arc::new(case.image.to_vec()),
+        })
+        .await
+    else {
+        panic!("segmentation failed");
+    };
+    assert!(
+        result
+            .notes
+            .iter()
+            .any(|n| n.contains("segmented on the CPU")),
+        "{:?}",
+        result.notes
+    );
+    let (shape, native) = decode_npy_f32(case.native).expect("native logits");
+    assert_eq!(
+        result.mask,
+        mask_from_logits(&native, shape[0], shape[1], shape[2])
+    );
 }

@@ -4,7 +4,7 @@
 use futures::channel::{mpsc, oneshot};
 use futures::StreamExt;
 
-use super::{backend, BackendInfo, Engine, Request, Response};
+use super::{backend, AdapterProbe, BackendInfo, Engine, Request, Response};
 
 type Envelope = (Request, oneshot::Sender<Response>);
 
@@ -15,9 +15,9 @@ pub struct EngineHandle {
 }
 
 impl EngineHandle {
-    /// Opens the backend (`webgpu`: the adapter's description, or why WebGPU is unusable) and
-    /// starts the engine task.
-    pub async fn start(webgpu: Result<String, String>) -> (Self, BackendInfo) {
+    /// Opens the backend (`webgpu`: the probed adapter, or why WebGPU is unusable) and starts
+    /// the engine task.
+    pub async fn start(webgpu: Result<AdapterProbe, String>) -> (Self, BackendInfo) {
         let (device, info) = backend::open(webgpu).await;
         let mut engine = Engine::new(device, info.clone());
         let (mailbox, mut requests) = mpsc::unbounded::<Envelope>();

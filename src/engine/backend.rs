@@ -21,6 +21,17 @@ pub struct BackendInfo {
     pub adapter: String,
     /// Why the CPU is used, when it is.
     pub fallback_reason: Option<String>,
+    /// The largest GPU buffer the adapter allows, when on WebGPU and known.
+    pub max_buffer_bytes: Option<u64>,
+}
+
+/// What the browser said about its WebGPU adapter before burn opened it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdapterProbe {
+    /// Vendor, architecture and description, for the page.
+    pub description: String,
+    /// `min(maxBufferSize, maxStorageBufferBindingSize)`, when the browser reports them.
+    pub max_buffer_bytes: Option<u64>,
 }
 
 impl BackendInfo {
@@ -30,6 +41,7 @@ impl BackendInfo {
             kind: BackendKind::Cpu,
             adapter: String::new(),
             fallback_reason: Some(reason.into()),
+            max_buffer_bytes: None,
         }
     }
 
@@ -47,10 +59,10 @@ impl BackendInfo {
 }
 
 /// Opens the Wgpu device, or the CPU when `webgpu` says there is no usable GPU or the
-/// device cannot be created. `webgpu` is the adapter's description or why WebGPU is missing.
-pub async fn open(webgpu: Result<String, String>) -> (Device, BackendInfo) {
-    let adapter = match webgpu {
-        Ok(adapter) => adapter,
+/// device cannot be created. `webgpu` is the adapter as probed, or why WebGPU is missing.
+pub async fn open(webgpu: Result<AdapterProbe, String>) -> (Device, BackendInfo) {
+    let probe = match webgpu {
+        Ok(probe) => probe,
         Err(reason) => return (unet::inference::cpu_device(), BackendInfo::cpu(reason)),
     };
     match unet::inference::wgpu_device_async().await {
@@ -58,8 +70,9 @@ pub async fn open(webgpu: Result<String, String>) -> (Device, BackendInfo) {
             device,
             BackendInfo {
                 kind: BackendKind::WebGpu,
-                adapter,
+                adapter: probe.description,
                 fallback_reason: None,
+                max_buffer_bytes: probe.max_buffer_bytes,
             },
         ),
         Err(e) => (

@@ -14,8 +14,8 @@ mod actor;
 
 #[cfg(target_arch = "wasm32")]
 pub use actor::EngineHandle;
-pub use backend::{BackendInfo, BackendKind};
-pub use pipeline::{segment, SegmentError, Segmentation, Timings};
+pub use backend::{AdapterProbe, BackendInfo, BackendKind};
+pub use pipeline::{SegmentError, Segmentation, Timings};
 
 use std::sync::Arc;
 
@@ -81,6 +81,15 @@ struct Loaded {
     net: UNet,
     // The device the net lives on: after a fallback it differs from a model built earlier.
     device: Device,
+    // A CPU copy for images too large for the GPU's buffers, built the first time one comes.
+    cpu_net: Option<UNet>,
+}
+
+/// Bytes of the largest tensor of a forward pass: the full-resolution concatenation before
+/// `up4`, 2 × base channels of f32. WebGPU refuses buffers over the adapter's limit, and wgpu
+/// treats that as a fatal error, so such images must not reach the GPU.
+fn largest_buffer_bytes(config: &UNetConfig, height: usize, width: usize) -> u64 {
+    (2 * config.base_channels * height * width * 4) as u64
 }
 
 /// Owns the device and the current model; answers [`Request`]s one at a time.
@@ -143,6 +152,7 @@ impl Engine {
             checkpoint,
             net,
             device: self.device.clone(),
+            cpu_net: None,
         });
         Ok(info)
     }
@@ -167,23 +177,37 @@ impl Engine {
     }
 
     async fn segment(&mut self, bytes: &[u8]) -> Result<Segmentation, String> {
-        let Some(loaded) = &self.model else {
+        let Some(loaded) = &mut self.model else {
             return Err("no model is loaded yet".into());
         };
-        let result = pipeline::segment(
-            &loaded.net,
-            &loaded.checkpoint.config,
-            &loaded.checkpoint.card,
-            &loaded.device,
-            bytes,
-        )
-        .await;
-        match result {
+        let config = loaded.checkpoint.config;
+        let prepared = pipeline::prepare(&config, &loaded.checkpoint.card, bytes)
+            .map_err(|e| e.to_string())?;
+        yield_now().await;
+
+        let cpu = unet::inference::cpu_device();
+        let (height, width) = prepared.size();
+        let needed = largest_buffer_bytes(&config, height, width);
+        let limit = self.backend.max_buffer_bytes;
+        if loaded.device != cpu && limit.is_some_and(|max| needed > max) {
+            if loaded.cpu_net.is_none() {
+                loaded.cpu_net = Some(loaded.checkpoint.build(&cpu).map_err(|e| e.to_string())?);
+            }
+            let net = loaded.cpu_net.as_ref().ok_or("no CPU model")?;
+            let mut result = pipeline::infer(net, &cpu, prepared)
+                .await
+                .map_err(|e| e.to_string())?;
+            result.notes.push(format!(
+                "Too large for this GPU's buffers ({} MB needed, {} MB allowed): segmented on the CPU.",
+                needed >> 20,
+                limit.unwrap_or(0) >> 20
+            ));
+            return Ok(result);
+        }
+
+        match pipeline::infer(&loaded.net, &loaded.device, prepared.clone()).await {
             Ok(segmentation) => Ok(segmentation),
-            Err(SegmentError::Input(message)) => Err(message),
-            Err(SegmentError::Device(message))
-                if loaded.device != unet::inference::cpu_device() =>
-            {
+            Err(SegmentError::Device(message)) if loaded.device != cpu => {
                 // A GPU that fails mid-session (lost device, out of memory) should not end the
                 // session: rebuild on the CPU and try this image again there.
                 let Some(Loaded { checkpoint, .. }) = self.model.take() else {
@@ -195,16 +219,11 @@ impl Engine {
                     checkpoint,
                     net,
                     device: self.device.clone(),
+                    cpu_net: None,
                 });
-                pipeline::segment(
-                    &loaded.net,
-                    &loaded.checkpoint.config,
-                    &loaded.checkpoint.card,
-                    &loaded.device,
-                    bytes,
-                )
-                .await
-                .map_err(|e| e.to_string())
+                pipeline::infer(&loaded.net, &loaded.device, prepared)
+                    .await
+                    .map_err(|e| e.to_string())
             }
             Err(e) => Err(e.to_string()),
         }

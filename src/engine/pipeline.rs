@@ -3,10 +3,10 @@
 
 use burn::tensor::Device;
 use unet::{ModelCard, UNet, UNetConfig};
-use unet_imaging::{decode_image, mask_from_logits, to_planes, Image, Mask};
+use unet_imaging::{decode_image, mask_from_logits, to_planes, Image, Mask, Planes};
 
 use super::stepwise;
-use crate::platform::{now_ms, yield_now};
+use crate::platform::now_ms;
 
 /// Wall-clock cost of one image, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -15,7 +15,7 @@ pub struct Timings {
     pub decode_ms: f64,
     /// Running the network, reading the logits back and taking the mask.
     pub inference_ms: f64,
-    /// Everything, including the pauses that keep the page responsive.
+    /// Decoding plus inference.
     pub total_ms: f64,
 }
 
@@ -43,26 +43,57 @@ pub enum SegmentError {
     Device(String),
 }
 
-/// Segments one image file with `net` on `device`.
-pub async fn segment(
-    net: &UNet,
+/// A decoded image and its model input, ready for any device.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    image: Image,
+    planes: Planes,
+    decode_ms: f64,
+}
+
+impl Prepared {
+    /// Rows and columns of the model input.
+    pub fn size(&self) -> (usize, usize) {
+        (self.planes.height, self.planes.width)
+    }
+}
+
+fn input_error(e: &dyn std::fmt::Display) -> SegmentError {
+    SegmentError::Input(e.to_string())
+}
+
+/// Decodes the file and builds the model input (the CPU part, the same on every backend).
+pub fn prepare(
     config: &UNetConfig,
     card: &ModelCard,
-    device: &Device,
     bytes: &[u8],
-) -> Result<Segmentation, SegmentError> {
-    let input = |e: &dyn std::fmt::Display| SegmentError::Input(e.to_string());
+) -> Result<Prepared, SegmentError> {
     let start = now_ms();
-    let image = decode_image(bytes).map_err(|e| input(&e))?;
+    let image = decode_image(bytes).map_err(|e| input_error(&e))?;
     let planes =
-        to_planes(&image, config.n_channels, &card.preprocessing).map_err(|e| input(&e))?;
-    let decoded = now_ms();
-    yield_now().await;
+        to_planes(&image, config.n_channels, &card.preprocessing).map_err(|e| input_error(&e))?;
+    Ok(Prepared {
+        image,
+        planes,
+        decode_ms: now_ms() - start,
+    })
+}
 
+/// Runs `net` on `device` and turns the logits into the mask.
+pub async fn infer(
+    net: &UNet,
+    device: &Device,
+    prepared: Prepared,
+) -> Result<Segmentation, SegmentError> {
+    let Prepared {
+        image,
+        planes,
+        decode_ms,
+    } = prepared;
     let inference_start = now_ms();
     let classify = |e: unet::InferenceError| match e {
         unet::InferenceError::Device(message) => SegmentError::Device(message),
-        other => input(&other),
+        other => input_error(&other),
     };
     let logits = if *device == unet::inference::cpu_device() {
         // Eager CPU work on the page's thread: pause between blocks (see `stepwise`).
@@ -98,15 +129,15 @@ pub async fn segment(
         )));
     }
     let mask = mask_from_logits(&logits.data, logits.classes, logits.height, logits.width);
-    let end = now_ms();
+    let inference_ms = now_ms() - inference_start;
     Ok(Segmentation {
         image,
         mask,
         notes: planes.notes,
         timings: Timings {
-            decode_ms: decoded - start,
-            inference_ms: end - inference_start,
-            total_ms: end - start,
+            decode_ms,
+            inference_ms,
+            total_ms: decode_ms + inference_ms,
         },
     })
 }

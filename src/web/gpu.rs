@@ -9,6 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::js_error;
+use crate::engine::AdapterProbe;
 
 fn get(target: &JsValue, key: &str) -> Option<JsValue> {
     Reflect::get(target, &JsValue::from_str(key))
@@ -16,8 +17,8 @@ fn get(target: &JsValue, key: &str) -> Option<JsValue> {
         .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-/// The adapter's description, or why WebGPU cannot be used here.
-pub async fn probe() -> Result<String, String> {
+/// The adapter's description and buffer limit, or why WebGPU cannot be used here.
+pub async fn probe() -> Result<AdapterProbe, String> {
     let window = web_sys::window().ok_or("no browser window")?;
     let gpu = get(&window.navigator(), "gpu").ok_or(
         "this browser does not offer WebGPU (navigator.gpu is missing; it needs a recent \
@@ -37,7 +38,21 @@ pub async fn probe() -> Result<String, String> {
     if adapter.is_null() || adapter.is_undefined() {
         return Err("WebGPU is present but offers no adapter (GPU blocked or unsupported)".into());
     }
-    Ok(describe(&adapter))
+    Ok(AdapterProbe {
+        description: describe(&adapter),
+        max_buffer_bytes: max_buffer_bytes(&adapter),
+    })
+}
+
+/// The smaller of `maxBufferSize` and `maxStorageBufferBindingSize` (burn asks for the
+/// adapter's own limits, so these are what the device will enforce).
+fn max_buffer_bytes(adapter: &JsValue) -> Option<u64> {
+    let limits = get(adapter, "limits")?;
+    let limit = |key: &str| get(&limits, key).and_then(|v| v.as_f64());
+    match (limit("maxBufferSize"), limit("maxStorageBufferBindingSize")) {
+        (Some(a), Some(b)) => Some(a.min(b) as u64),
+        (a, b) => a.or(b).map(|v| v as u64),
+    }
 }
 
 /// "vendor architecture description", plus a note for software (fallback) adapters.
