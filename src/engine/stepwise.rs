@@ -7,7 +7,7 @@
 //!
 //! Mirrors `unet::UNet::forward`; `tests` checks that both give identical logits.
 
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use unet::{InferenceError, Logits, UNet};
 
 use crate::platform::yield_now;
@@ -38,28 +38,13 @@ pub async fn forward(net: &UNet, input: Tensor<4>) -> Tensor<4> {
 /// Reads a `[1, classes, height, width]` output back as [`Logits`] (asynchronously, as every
 /// backend allows).
 pub async fn read_logits(output: Tensor<4>) -> Result<Logits, InferenceError> {
-    let data: TensorData = output
-        .into_data_async()
-        .await
-        .map_err(|e| InferenceError::Device(format!("{e:?}")))?;
-    let [_, classes, height, width] = match data.shape().to_vec()[..] {
-        [b, c, h, w] => [b, c, h, w],
-        _ => return Err(InferenceError::Device("output is not 4-D".into())),
-    };
-    let data = data
-        .try_into_vec_as::<f32>()
-        .map_err(|e| InferenceError::Device(format!("{e:?}")))?;
-    Ok(Logits {
-        classes,
-        height,
-        width,
-        data,
-    })
+    unet::inference::read_logits_async(output).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::TensorData;
     use std::future::Future;
     use std::pin::pin;
     use std::task::{Context, Poll, Waker};

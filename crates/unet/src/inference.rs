@@ -90,6 +90,15 @@ pub fn input_tensor(
     ))
 }
 
+/// Reads a `[1, classes, height, width]` output back asynchronously (every target, WebGPU included).
+pub async fn read_logits_async(output: Tensor<4>) -> Result<Logits, InferenceError> {
+    let data = output
+        .into_data_async()
+        .await
+        .map_err(|e| InferenceError::Device(format!("{e:?}")))?;
+    logits_from(data)
+}
+
 fn logits_from(data: TensorData) -> Result<Logits, InferenceError> {
     let [_, classes, height, width] = match data.shape().to_vec()[..] {
         [b, c, h, w] => [b, c, h, w],
@@ -116,12 +125,7 @@ pub async fn predict_async(
     device: &Device,
 ) -> Result<Logits, InferenceError> {
     let input = input_tensor(model, planes, channels, height, width, device)?;
-    let output = model.forward(input);
-    let data = output
-        .into_data_async()
-        .await
-        .map_err(|e| InferenceError::Device(format!("{e:?}")))?;
-    logits_from(data)
+    read_logits_async(model.forward(input)).await
 }
 
 /// Runs the model and reads the logits back, blocking (native only).
