@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what unet-web needs on a fresh Debian machine, idempotently: a second run only checks.
-#   scripts/setup.sh test    - what the tests need (wasm target, Mesa Vulkan, Chromium, Trunk, ...)
+#   scripts/setup.sh test    - what the tests need (wasm target, Mesa Vulkan, Chromium, Trunk,
+#                              the MNI template in data/mni, ...)
 #   scripts/setup.sh serve   - what building and serving the app needs
 #   scripts/setup.sh python  - .venv with torch & co, only to regenerate fixtures
 # Nothing is downloaded from outside the package registries (crates.io, npm, PyPI, Debian).
@@ -66,6 +67,8 @@ case "$what" in
     apt_install mesa-vulkan-drivers
     web_tools
     browser_tools
+    # The MNI template (nilearn wheel, PyPI): the brain model's tests and training read it.
+    scripts/data/fetch_mni.sh
     ;;
   serve)
     rust_targets

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fetches the MNI ICBM152 2009a symmetric template (T1 with skull, GM and WM probability maps)
+# Fetches the MNI ICBM152 2009a symmetric template (T1, already skull-stripped, and the GM and WM
+# probability maps)
 # from the nilearn 0.14.1 wheel on PyPI into data/mni/. Idempotent.
 #
 # Source: nilearn 0.14.1 (PyPI), nilearn/datasets/data/mni_icbm152_{t1,gm,wm}_tal_nlin_sym_09a_converted.nii.gz

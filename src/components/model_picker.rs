@@ -107,8 +107,8 @@ pub fn ModelPicker() -> impl IntoView {
             <p class="untrained" data-testid="untrained-warning" role="alert">
                 {move || format!(
                     "⚠ “{}” is not a trained model: its masks are not meaningful segmentations. \
-                     The bundled default is a placeholder until the trained model ships; load \
-                     your own model for real results.",
+                     Pick the bundled brain-extraction model, or load your own model, for \
+                     real results.",
                     state.ready_model().map(|m| m.card.name.clone()).unwrap_or_default()
                 )}
             </p>

@@ -4,10 +4,12 @@
 mod bench;
 mod convert;
 mod device;
+mod eval;
 mod info;
 mod init;
 mod output;
 mod predict;
+mod train;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -36,6 +38,10 @@ enum Command {
     Init(init::InitArgs),
     /// Time forward passes on a random input; prints `median_ms=…`.
     Bench(bench::BenchArgs),
+    /// Train the brain-extraction model on the MNI template (burn autodiff, CPU or Wgpu).
+    Train(train::TrainArgs),
+    /// Dice of a model against reference masks: per image and overall.
+    Eval(eval::EvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +52,8 @@ fn main() -> ExitCode {
         Command::Convert(args) => convert::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Train(args) => train::run(&args),
+        Command::Eval(args) => eval::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

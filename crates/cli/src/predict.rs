@@ -4,8 +4,11 @@ use crate::device::{open, DeviceChoice};
 use crate::output::{load_model, path_in, stem, write};
 use clap::Args;
 use std::path::{Path, PathBuf};
+use unet::Logits;
 use unet::UNet;
-use unet_imaging::{decode_image, encode_mask_png, encode_npy_f32, mask_from_logits, to_planes};
+use unet_imaging::{
+    decode_image, encode_mask_png, encode_npy_f32, mask_from_logits, to_planes, Image, Mask,
+};
 
 /// Arguments of `unet predict`.
 #[derive(Args)]
@@ -61,8 +64,30 @@ fn predict_one(
 ) -> Result<String, String> {
     let bytes = std::fs::read(input).map_err(|e| format!("cannot read: {e}"))?;
     let image = decode_image(&bytes).map_err(|e| e.to_string())?;
+    let (logits, mask) = segment(checkpoint, model, device, &image, input)?;
+    let name = stem(input);
+    let mask_path = path_in(&args.out, &name, "mask.png");
+    write(&mask_path, &encode_mask_png(&mask))?;
+    let mut written = mask_path.display().to_string();
+    if args.logits {
+        let npy_path = path_in(&args.out, &name, "logits.npy");
+        let shape = [logits.classes, logits.height, logits.width];
+        write(&npy_path, &encode_npy_f32(&shape, &logits.data))?;
+        written.push_str(&format!(", {}", npy_path.display()));
+    }
+    Ok(written)
+}
+
+/// The model's logits and mask for one decoded image, prepared as the model card says.
+pub fn segment(
+    checkpoint: &unet::Checkpoint,
+    model: &UNet,
+    device: &burn::tensor::Device,
+    image: &Image,
+    input: &Path,
+) -> Result<(Logits, Mask), String> {
     let planes = to_planes(
-        &image,
+        image,
         checkpoint.config.n_channels,
         &checkpoint.card.preprocessing,
     )
@@ -80,15 +105,5 @@ fn predict_one(
     )
     .map_err(|e| e.to_string())?;
     let mask = mask_from_logits(&logits.data, logits.classes, logits.height, logits.width);
-    let name = stem(input);
-    let mask_path = path_in(&args.out, &name, "mask.png");
-    write(&mask_path, &encode_mask_png(&mask))?;
-    let mut written = mask_path.display().to_string();
-    if args.logits {
-        let npy_path = path_in(&args.out, &name, "logits.npy");
-        let shape = [logits.classes, logits.height, logits.width];
-        write(&npy_path, &encode_npy_f32(&shape, &logits.data))?;
-        written.push_str(&format!(", {}", npy_path.display()));
-    }
-    Ok(written)
+    Ok((logits, mask))
 }

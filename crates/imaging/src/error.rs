@@ -70,6 +70,10 @@ pub enum ImagingError {
     #[error("invalid normalisation: {0}")]
     InvalidNormalization(String),
 
+    /// A NIfTI volume could not be read.
+    #[error("not a readable NIfTI volume ({0}): check the file is a complete .nii or .nii.gz")]
+    Nifti(String),
+
     /// A `.npy` file could not be read.
     #[error("not a readable .npy file ({0}): save it with numpy.save as a C-order float32 or float64 array")]
     Npy(String),

@@ -12,6 +12,7 @@ mod decode;
 mod error;
 mod guard;
 mod mask;
+mod nifti;
 mod normalize;
 mod npy;
 mod preprocess;
@@ -23,9 +24,10 @@ pub use decode::decode_image;
 pub use error::ImagingError;
 pub use guard::MAX_PIXELS;
 pub use mask::{
-    display_rgba, encode_mask_png, encode_rgba_png, mask_from_logits, overlay_rgba, Mask,
-    DEFAULT_COLOURS,
+    display_rgba, encode_gray_png, encode_mask_png, encode_rgba_png, mask_from_logits,
+    overlay_rgba, Mask, DEFAULT_COLOURS,
 };
+pub use nifti::{decode_nifti, encode_nifti_u8, is_nifti, Volume, MAX_VOXELS};
 pub use normalize::Normalization;
 pub use npy::{decode_npy_f32, encode_npy_f32};
 pub use preprocess::{to_planes, Planes};

@@ -107,6 +107,15 @@ pub fn encode_mask_png(mask: &Mask) -> Vec<u8> {
     encode_png(mask.width, mask.height, &grey, ExtendedColorType::L8)
 }
 
+/// Encodes 8-bit greyscale pixels (row-major) as a PNG.
+///
+/// # Panics
+///
+/// If `width` or `height` is zero or `grey.len() != width * height`.
+pub fn encode_gray_png(width: u32, height: u32, grey: &[u8]) -> Vec<u8> {
+    encode_png(width, height, grey, ExtendedColorType::L8)
+}
+
 /// Encodes 8-bit RGBA pixels (row-major) as a PNG.
 ///
 /// # Panics

@@ -13,12 +13,15 @@ export const SAMPLES = path.join(ROOT, 'assets/samples');
 /** Hand-set model whose masks have structure (see fixtures/make_threshold_model.mjs). */
 export const THRESHOLD_MODEL = path.join(ROOT, 'tests/e2e/fixtures/threshold.unet.safetensors');
 
-/** The default model's file, as listed in the bundled manifest. */
-export function defaultModelPath() {
+/** A bundled model's file (the default one without `id`), as listed in the manifest. */
+export function defaultModelPath(id) {
   const manifest = JSON.parse(fs.readFileSync(path.join(DIST, 'assets/models/manifest.json'), 'utf8'));
-  const entry = manifest.models.find((m) => m.id === manifest.default) ?? manifest.models[0];
+  const entry = manifest.models.find((m) => m.id === (id ?? manifest.default)) ?? manifest.models[0];
   return path.join(DIST, 'assets/models', entry.file);
 }
+
+/** The small untrained model: SwiftShader's WebGPU is far too slow for the trained one. */
+export const PLACEHOLDER = 'untrained-placeholder';
 
 /** Starts server + browser + page; `query` is appended to the app URL. */
 export async function openApp({ webgpu = true, query = '' } = {}) {

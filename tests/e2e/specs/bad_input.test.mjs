@@ -5,16 +5,16 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openApp, SAMPLES, ROOT } from '../lib/setup.mjs';
+import { openApp, SAMPLES, ROOT, PLACEHOLDER } from '../lib/setup.mjs';
 import { cliMask } from '../lib/cli.mjs';
 import { maskAgreement } from '../lib/app.mjs';
 
-const SAMPLE = path.join(SAMPLES, 'mni_t1_sagittal.png');
+const SAMPLE = path.join(SAMPLES, 't1_head_sagittal.png');
 const TINY = path.join(ROOT, 'crates/unet/tests/fixtures/parity');
 let ctx;
 
 before(async () => {
-  ctx = await openApp({ webgpu: true });
+  ctx = await openApp({ webgpu: true, query: `?model=${PLACEHOLDER}` });
 });
 after(async () => ctx?.close());
 
@@ -43,7 +43,7 @@ test('after bad files a good one is still segmented', async () => {
   await ctx.app.dropFiles([SAMPLE]);
   await ctx.app.waitForState('done');
   const { name } = await ctx.app.exportMask();
-  assert.equal(name, 'mni_t1_sagittal.mask.png');
+  assert.equal(name, 't1_head_sagittal.mask.png');
   assert.equal(await ctx.page.locator('[data-testid=item][data-state=error]').count(), 2);
 });
 

@@ -30,21 +30,21 @@ async function dispatchFiles(type, selector, files) {
 const items = () => ctx.page.locator('[data-testid=item]');
 
 test('an image dropped anywhere on the page is segmented', async () => {
-  const file = { name: 'dropped.png', type: 'image/png', path: path.join(SAMPLES, 'mni_t1_axial.png') };
+  const file = { name: 'dropped.png', type: 'image/png', path: path.join(SAMPLES, 't1_head_axial.png') };
   await dispatchFiles('drop', 'footer', [file]);
   await ctx.page.locator('[data-testid=item][data-name="dropped.png"][data-state=done]').waitFor();
   await ctx.app.waitForState('done');
 });
 
 test('a pasted image is segmented', async () => {
-  const file = { name: 'pasted.png', type: 'image/png', path: path.join(SAMPLES, 'mni_t1_coronal.png') };
+  const file = { name: 'pasted.png', type: 'image/png', path: path.join(SAMPLES, 't1_head_coronal.png') };
   await dispatchFiles('paste', 'body', [file]);
   await ctx.page.locator('[data-testid=item][data-name="pasted.png"][data-state=done]').waitFor();
 });
 
 test('"Try a sample" loads and segments a bundled sample', async () => {
   await ctx.page.locator('[data-testid=sample]').first().click();
-  await ctx.page.locator('[data-testid=item][data-name="mni_t1_axial.png"][data-state=done]').waitFor();
+  await ctx.page.locator('[data-testid=item][data-name="t1_head_axial.png"][data-state=done]').waitFor();
 });
 
 test('a checkpoint dropped onto the page becomes the model', async () => {
@@ -58,7 +58,7 @@ test('a checkpoint dropped onto the page becomes the model', async () => {
 });
 
 test('cancel stops the queued items of a batch', async () => {
-  const sample = fs.readFileSync(path.join(SAMPLES, 'mni_t1_sagittal.png'));
+  const sample = fs.readFileSync(path.join(SAMPLES, 't1_head_sagittal.png'));
   const batch = Array.from({ length: 8 }, (_, i) => ({ name: `batch-${i}.png`, buffer: sample }));
   await ctx.app.dropFiles(batch);
   await ctx.page.locator('[data-testid=cancel]').click();

@@ -1,0 +1,117 @@
+//! `unet eval`: Dice of a model's masks against reference masks, per image and overall.
+
+use crate::device::{open, DeviceChoice};
+use crate::output::{load_model, read, stem};
+use crate::predict::segment;
+use clap::Args;
+use std::path::{Path, PathBuf};
+use unet_imaging::decode_image;
+use unet_train::DiceCounts;
+
+/// Arguments of `unet eval`.
+#[derive(Args)]
+pub struct EvalArgs {
+    /// A .pth, .safetensors or unet-web model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// Folder of images.
+    #[arg(long)]
+    images: PathBuf,
+    /// Folder of reference masks: for `images/NAME.EXT`, `masks/NAME.EXT`, `masks/NAME.*` or
+    /// `masks/NAME.mask.*`; any non-zero pixel is foreground.
+    #[arg(long)]
+    masks: PathBuf,
+    /// Where the model runs.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceChoice,
+}
+
+/// Prints `NAME dice=…` per image, then the pooled and mean Dice; fails if any pair failed.
+pub fn run(args: &EvalArgs) -> Result<(), String> {
+    let checkpoint = load_model(&args.model)?;
+    let device = open(args.device)?;
+    let model = checkpoint.build(&device).map_err(|e| e.to_string())?;
+    let images = files_in(&args.images)?;
+    if images.is_empty() {
+        return Err(format!("{}: no images", args.images.display()));
+    }
+    let masks = files_in(&args.masks)?;
+    let mut pooled = DiceCounts::default();
+    let mut per_image = Vec::new();
+    let mut failures = 0;
+    for image_path in &images {
+        let name = stem(image_path);
+        let result = reference_for(image_path, &masks)
+            .ok_or_else(|| format!("no mask named {name}.* in {}", args.masks.display()))
+            .and_then(|mask_path| {
+                let image = decode_image(&read(image_path)?).map_err(|e| e.to_string())?;
+                let reference = decode_image(&read(&mask_path)?)
+                    .map_err(|e| format!("{}: {e}", mask_path.display()))?;
+                if (reference.width, reference.height) != (image.width, image.height) {
+                    return Err(format!(
+                        "the mask is {}×{} but the image is {}×{}",
+                        reference.width, reference.height, image.width, image.height
+                    ));
+                }
+                let (_, predicted) = segment(&checkpoint, &model, &device, &image, image_path)?;
+                let channels = reference.channel_count();
+                let mut counts = DiceCounts::default();
+                counts.add(
+                    predicted.data.iter().map(|&c| c > 0),
+                    reference
+                        .pixels
+                        .chunks(channels)
+                        .map(|px| px.iter().any(|&v| v > 0.0)),
+                );
+                Ok(counts)
+            });
+        match result {
+            Ok(counts) => {
+                println!("{name} dice={:.4}", counts.dice());
+                pooled.overlap += counts.overlap;
+                pooled.predicted += counts.predicted;
+                pooled.reference += counts.reference;
+                per_image.push(counts.dice());
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}", image_path.display());
+                failures += 1;
+            }
+        }
+    }
+    if !per_image.is_empty() {
+        let mean = per_image.iter().sum::<f64>() / per_image.len() as f64;
+        println!(
+            "overall dice={:.4} (pooled over {} images), mean dice={mean:.4}",
+            pooled.dice(),
+            per_image.len()
+        );
+    }
+    match failures {
+        0 => Ok(()),
+        n => Err(format!("{n} of {} image(s) failed", images.len())),
+    }
+}
+
+/// Regular files in `dir`, sorted by name.
+fn files_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("{}: cannot list: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn reference_for(image: &Path, masks: &[PathBuf]) -> Option<PathBuf> {
+    let name = stem(image);
+    let file_name = image.file_name()?;
+    masks
+        .iter()
+        .find(|m| m.file_name() == Some(file_name))
+        .or_else(|| masks.iter().find(|m| stem(m) == name))
+        .or_else(|| masks.iter().find(|m| stem(m) == format!("{name}.mask")))
+        .cloned()
+}

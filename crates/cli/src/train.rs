@@ -1,0 +1,94 @@
+//! `unet train`: trains the brain-extraction model on the MNI template (see crates/train).
+
+use crate::device::{open, DeviceChoice};
+use clap::Args;
+use std::path::PathBuf;
+use unet_train::{Run, Settings};
+
+/// Arguments of `unet train`.
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Folder with the MNI ICBM152 2009a template (scripts/data/fetch_mni.sh writes data/mni).
+    #[arg(long, default_value = "data/mni")]
+    data: PathBuf,
+    /// Output folder: last/best checkpoints, state.json, held-out slices.
+    #[arg(long, default_value = "runs/brain")]
+    out: PathBuf,
+    /// Epochs in total.
+    #[arg(long, default_value_t = 12)]
+    epochs: usize,
+    /// Optimiser steps per epoch.
+    #[arg(long, default_value_t = 150)]
+    steps: usize,
+    /// Crops per step.
+    #[arg(long, default_value_t = 8)]
+    batch: usize,
+    /// Side of the square training crops.
+    #[arg(long, default_value_t = 128)]
+    size: usize,
+    /// U-Net width (channels of the first level).
+    #[arg(long, default_value_t = 16)]
+    base: usize,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 2e-3)]
+    lr: f64,
+    /// Seed of initialisation and data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Augmented validation crops per plane.
+    #[arg(long, default_value_t = 16)]
+    val_per_plane: usize,
+    /// Only write the held-out slices to OUT/heldout/{images,masks} (for `unet eval`), no training.
+    #[arg(long)]
+    heldout_only: bool,
+    /// Continue the run in --out from its last finished epoch.
+    #[arg(long)]
+    resume: bool,
+    /// Where to train.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceChoice,
+}
+
+/// Runs the training and prints where the model went.
+pub fn run(args: &TrainArgs) -> Result<(), String> {
+    let command = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--resume")
+        .collect::<Vec<_>>()
+        .join(" ");
+    let run = Run {
+        settings: Settings {
+            epochs: args.epochs,
+            steps: args.steps,
+            batch: args.batch,
+            size: args.size,
+            base: args.base,
+            lr: args.lr,
+            seed: args.seed,
+            val_per_plane: args.val_per_plane,
+        },
+        data: args.data.clone(),
+        out: args.out.clone(),
+        device: open(args.device)?,
+        resume: args.resume,
+        command: format!("unet {command}"),
+    };
+    if args.heldout_only {
+        let n = run.write_heldout_only()?;
+        println!(
+            "wrote {n} held-out slices to {}",
+            args.out.join("heldout").display()
+        );
+        return Ok(());
+    }
+    let state = run.execute()?;
+    if let Some(best) = state.best() {
+        println!(
+            "best epoch {}: held-out Dice {:.4}; model in {}",
+            best.epoch,
+            best.dice_heldout,
+            args.out.join(unet_train::train::BEST).display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,555 @@
+//! NIfTI-1 and NIfTI-2 volumes (`.nii`, `.nii.gz`): header, scaling and the voxel-to-world affine.
+//!
+//! Read from bytes so the browser and the CLI share it. Sizes come from the header, so every
+//! allocation is checked against [`MAX_VOXELS`] and against what the file can actually hold
+//! before it is made: a hostile header cannot make us reserve gigabytes.
+
+use std::io::Read;
+
+use crate::error::ImagingError;
+
+/// Largest volume accepted, in voxels over all frames: 512³ (a 2 GiB `f32` buffer at most,
+/// the practical ceiling of a wasm32 tab).
+pub const MAX_VOXELS: u64 = 512 * 512 * 512;
+
+/// A decoded volume: voxel values after `scl_slope`/`scl_inter`, x fastest (NIfTI order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Volume {
+    /// Voxels along i, j, k.
+    pub dims: [usize; 3],
+    /// Volumes in a 4-D file (1 for 3-D).
+    pub frames: usize,
+    /// Voxel size in millimetres along i, j, k.
+    pub spacing: [f32; 3],
+    /// Voxel (i, j, k) to world (x, y, z) in millimetres, RAS+: sform if set, else qform,
+    /// else a plain scaling by the spacing.
+    pub affine: [[f64; 4]; 4],
+    /// `dims[0]·dims[1]·dims[2]·frames` values.
+    pub data: Vec<f32>,
+    /// The NIfTI datatype code of the stored voxels.
+    pub datatype: i16,
+    /// NIfTI-1 or NIfTI-2.
+    pub version: u8,
+}
+
+impl Volume {
+    /// Voxels per frame.
+    pub fn voxels(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    /// One frame's values.
+    pub fn frame(&self, t: usize) -> &[f32] {
+        let n = self.voxels();
+        &self.data[t * n..(t + 1) * n]
+    }
+
+    /// The value at voxel (i, j, k) of frame 0.
+    pub fn at(&self, i: usize, j: usize, k: usize) -> f32 {
+        self.data[i + self.dims[0] * (j + self.dims[1] * k)]
+    }
+}
+
+/// Whether `bytes` look like a NIfTI file (plain or gzipped; for gzip only the wrapper is checked).
+pub fn is_nifti(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b]) || Header::parse(bytes).is_ok()
+}
+
+/// Decodes a `.nii` or `.nii.gz` file.
+///
+/// # Errors
+/// [`ImagingError::Nifti`] for a file that is not NIfTI, is truncated, or uses a datatype this
+/// reader does not handle (complex and RGB voxels); [`ImagingError::TooLarge`]-style limits are
+/// reported as `Nifti` messages naming [`MAX_VOXELS`].
+pub fn decode_nifti(bytes: &[u8]) -> Result<Volume, ImagingError> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut gz = flate2::read::MultiGzDecoder::new(bytes);
+        // The header first: it says how much the rest may inflate to.
+        let mut head = Vec::with_capacity(544);
+        (&mut gz)
+            .take(540)
+            .read_to_end(&mut head)
+            .map_err(|e| nifti_err(format!("the gzip stream is corrupt ({e})")))?;
+        let header = Header::parse(&head)?;
+        let need = header.data_end()?;
+        let mut all = Vec::new();
+        all.try_reserve_exact(need)
+            .map_err(|_| nifti_err(format!("not enough memory for {need} bytes")))?;
+        all.extend_from_slice(&head);
+        (&mut gz)
+            .take((need - head.len().min(need)) as u64)
+            .read_to_end(&mut all)
+            .map_err(|e| nifti_err(format!("the gzip stream is corrupt ({e})")))?;
+        return header.read_voxels(&all);
+    }
+    Header::parse(bytes)?.read_voxels(bytes)
+}
+
+fn nifti_err(msg: impl Into<String>) -> ImagingError {
+    ImagingError::Nifti(msg.into())
+}
+
+#[derive(Debug)]
+struct Header {
+    /// 1 or 2.
+    version: u8,
+    big_endian: bool,
+    dims: [u64; 8],
+    datatype: i16,
+    pixdim: [f64; 8],
+    vox_offset: u64,
+    scl_slope: f64,
+    scl_inter: f64,
+    qform_code: i16,
+    sform_code: i16,
+    quatern: [f64; 6],
+    srow: [[f64; 4]; 3],
+}
+
+/// Reads numbers of either byte order from a header.
+struct Fields<'a> {
+    bytes: &'a [u8],
+    big: bool,
+}
+
+impl Fields<'_> {
+    fn raw<const N: usize>(&self, at: usize) -> [u8; N] {
+        let mut b: [u8; N] = self.bytes[at..at + N].try_into().expect("in bounds");
+        if self.big {
+            b.reverse();
+        }
+        b
+    }
+    fn i16(&self, at: usize) -> i16 {
+        i16::from_le_bytes(self.raw(at))
+    }
+    fn i32(&self, at: usize) -> i32 {
+        i32::from_le_bytes(self.raw(at))
+    }
+    fn i64(&self, at: usize) -> i64 {
+        i64::from_le_bytes(self.raw(at))
+    }
+    fn f32(&self, at: usize) -> f64 {
+        f32::from_le_bytes(self.raw(at)) as f64
+    }
+    fn f64(&self, at: usize) -> f64 {
+        f64::from_le_bytes(self.raw(at))
+    }
+}
+
+impl Header {
+    fn parse(bytes: &[u8]) -> Result<Header, ImagingError> {
+        if bytes.len() < 348 {
+            return Err(nifti_err(format!(
+                "{} bytes is too short for a NIfTI header (348)",
+                bytes.len()
+            )));
+        }
+        let size_le = i32::from_le_bytes(bytes[0..4].try_into().expect("4 bytes"));
+        let size_be = i32::from_be_bytes(bytes[0..4].try_into().expect("4 bytes"));
+        let (version, big) = match (size_le, size_be) {
+            (348, _) => (1, false),
+            (_, 348) => (1, true),
+            (540, _) => (2, false),
+            (_, 540) => (2, true),
+            _ => {
+                return Err(nifti_err(
+                    "the header size is neither 348 (NIfTI-1) nor 540 (NIfTI-2)",
+                ))
+            }
+        };
+        if version == 2 && bytes.len() < 540 {
+            return Err(nifti_err("the NIfTI-2 header is truncated"));
+        }
+        let f = Fields { bytes, big };
+        let mut h = if version == 1 {
+            let magic = &bytes[344..348];
+            if magic != b"n+1\0" && magic != b"ni1\0" {
+                return Err(nifti_err(
+                    "the NIfTI-1 magic is missing (an Analyze 7.5 file?)",
+                ));
+            }
+            if magic == b"ni1\0" {
+                return Err(nifti_err(
+                    "this is a two-file NIfTI (.hdr/.img): convert it to a single .nii file",
+                ));
+            }
+            let mut dims = [0u64; 8];
+            let mut pixdim = [0f64; 8];
+            for i in 0..8 {
+                dims[i] = f.i16(40 + 2 * i).max(0) as u64;
+                pixdim[i] = f.f32(76 + 4 * i);
+            }
+            let mut srow = [[0f64; 4]; 3];
+            for (r, row) in srow.iter_mut().enumerate() {
+                for (c, v) in row.iter_mut().enumerate() {
+                    *v = f.f32(280 + 16 * r + 4 * c);
+                }
+            }
+            Header {
+                version,
+                big_endian: big,
+                dims,
+                datatype: f.i16(70),
+                pixdim,
+                vox_offset: f.f32(108).max(0.0) as u64,
+                scl_slope: f.f32(112),
+                scl_inter: f.f32(116),
+                qform_code: f.i16(252),
+                sform_code: f.i16(254),
+                quatern: std::array::from_fn(|i| f.f32(256 + 4 * i)),
+                srow,
+            }
+        } else {
+            if &bytes[4..7] != b"n+2" {
+                return Err(nifti_err("the NIfTI-2 magic is missing"));
+            }
+            let mut dims = [0u64; 8];
+            let mut pixdim = [0f64; 8];
+            for i in 0..8 {
+                dims[i] = f.i64(16 + 8 * i).max(0) as u64;
+                pixdim[i] = f.f64(104 + 8 * i);
+            }
+            let mut srow = [[0f64; 4]; 3];
+            for (r, row) in srow.iter_mut().enumerate() {
+                for (c, v) in row.iter_mut().enumerate() {
+                    *v = f.f64(400 + 32 * r + 8 * c);
+                }
+            }
+            Header {
+                version,
+                big_endian: big,
+                dims,
+                datatype: f.i16(12),
+                pixdim,
+                vox_offset: f.i64(168).max(0) as u64,
+                scl_slope: f.f64(176),
+                scl_inter: f.f64(184),
+                qform_code: f.i32(344) as i16,
+                sform_code: f.i32(348) as i16,
+                quatern: std::array::from_fn(|i| f.f64(352 + 8 * i)),
+                srow,
+            }
+        };
+        let ndim = h.dims[0];
+        if !(1..=7).contains(&ndim) {
+            return Err(nifti_err(format!("dim[0] = {ndim} is not 1–7")));
+        }
+        for i in (ndim as usize + 1)..8 {
+            h.dims[i] = 1;
+        }
+        for i in 1..=ndim as usize {
+            if h.dims[i] == 0 {
+                return Err(nifti_err(format!("dimension {i} is zero")));
+            }
+        }
+        if h.vox_offset == 0 {
+            h.vox_offset = if version == 1 { 352 } else { 544 };
+        }
+        Ok(h)
+    }
+
+    fn bytes_per_voxel(&self) -> Result<usize, ImagingError> {
+        Ok(match self.datatype {
+            2 | 256 => 1,      // uint8, int8
+            4 | 512 => 2,      // int16, uint16
+            8 | 16 | 768 => 4, // int32, float32, uint32
+            64 | 1024 | 1280 => 8,
+            32 | 1792 | 2048 | 128 | 2304 => {
+                return Err(nifti_err(format!(
+                    "datatype {} (complex or RGB voxels) is not supported: save the volume as a scalar type",
+                    self.datatype
+                )))
+            }
+            other => return Err(nifti_err(format!("unknown datatype code {other}"))),
+        })
+    }
+
+    fn voxel_count(&self) -> Result<u64, ImagingError> {
+        let mut n: u64 = 1;
+        for &d in &self.dims[1..8] {
+            n = n.saturating_mul(d);
+        }
+        if n > MAX_VOXELS {
+            return Err(nifti_err(format!(
+                "the header claims {}×{}×{}×{} voxels, more than the limit of {MAX_VOXELS}: crop or downsample the volume",
+                self.dims[1], self.dims[2], self.dims[3], n / (self.dims[1] * self.dims[2] * self.dims[3]).max(1)
+            )));
+        }
+        Ok(n)
+    }
+
+    /// Where the voxel data ends, checked against the limits.
+    fn data_end(&self) -> Result<usize, ImagingError> {
+        let n = self.voxel_count()?;
+        Ok((self.vox_offset + n * self.bytes_per_voxel()? as u64) as usize)
+    }
+
+    fn read_voxels(&self, bytes: &[u8]) -> Result<Volume, ImagingError> {
+        let end = self.data_end()?;
+        if bytes.len() < end {
+            return Err(nifti_err(format!(
+                "the file is truncated: the header needs {end} bytes, the file has {}",
+                bytes.len()
+            )));
+        }
+        let n = self.voxel_count()? as usize;
+        let raw = &bytes[self.vox_offset as usize..end];
+        let bpv = self.bytes_per_voxel()?;
+        let mut data = Vec::new();
+        data.try_reserve_exact(n)
+            .map_err(|_| nifti_err(format!("not enough memory for {n} voxels")))?;
+        let big = self.big_endian;
+        let word = |c: &[u8]| -> [u8; 8] {
+            let mut b = [0u8; 8];
+            b[..c.len()].copy_from_slice(c);
+            if big {
+                b[..c.len()].reverse();
+            }
+            b
+        };
+        for c in raw.chunks_exact(bpv) {
+            let b = word(c);
+            let v = match self.datatype {
+                2 => b[0] as f64,
+                256 => b[0] as i8 as f64,
+                4 => i16::from_le_bytes([b[0], b[1]]) as f64,
+                512 => u16::from_le_bytes([b[0], b[1]]) as f64,
+                8 => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+                768 => u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+                16 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+                64 => f64::from_le_bytes(b),
+                1024 => i64::from_le_bytes(b) as f64,
+                _ => u64::from_le_bytes(b) as f64,
+            };
+            data.push(v);
+        }
+        // scl_slope = 0 means "no scaling" (the standard says so).
+        let (slope, inter) = if self.scl_slope.is_finite() && self.scl_slope != 0.0 {
+            (
+                self.scl_slope,
+                self.scl_inter
+                    .is_finite()
+                    .then_some(self.scl_inter)
+                    .unwrap_or(0.0),
+            )
+        } else {
+            (1.0, 0.0)
+        };
+        let data = data
+            .into_iter()
+            .map(|v| (v * slope + inter) as f32)
+            .collect();
+        let frames: u64 = self.dims[4..8].iter().product();
+        Ok(Volume {
+            dims: [
+                self.dims[1] as usize,
+                self.dims[2] as usize,
+                self.dims[3] as usize,
+            ],
+            frames: frames as usize,
+            spacing: [1, 2, 3].map(|i| {
+                let p = self.pixdim[i].abs();
+                if p.is_finite() && p > 0.0 {
+                    p as f32
+                } else {
+                    1.0
+                }
+            }),
+            affine: self.affine(),
+            data,
+            datatype: self.datatype,
+            version: self.version,
+        })
+    }
+
+    fn affine(&self) -> [[f64; 4]; 4] {
+        let spacing = [1, 2, 3].map(|i| {
+            let p = self.pixdim[i].abs();
+            if p.is_finite() && p > 0.0 {
+                p
+            } else {
+                1.0
+            }
+        });
+        if self.sform_code > 0 {
+            let s = self.srow;
+            return [s[0], s[1], s[2], [0.0, 0.0, 0.0, 1.0]];
+        }
+        if self.qform_code > 0 {
+            let [b, c, d, qx, qy, qz] = self.quatern;
+            let a = (1.0 - (b * b + c * c + d * d)).max(0.0).sqrt();
+            let r = [
+                [
+                    a * a + b * b - c * c - d * d,
+                    2.0 * (b * c - a * d),
+                    2.0 * (b * d + a * c),
+                ],
+                [
+                    2.0 * (b * c + a * d),
+                    a * a + c * c - b * b - d * d,
+                    2.0 * (c * d - a * b),
+                ],
+                [
+                    2.0 * (b * d - a * c),
+                    2.0 * (c * d + a * b),
+                    a * a + d * d - c * c - b * b,
+                ],
+            ];
+            let qfac = if self.pixdim[0] < 0.0 { -1.0 } else { 1.0 };
+            let scale = [spacing[0], spacing[1], spacing[2] * qfac];
+            let mut m = [[0.0; 4]; 4];
+            for i in 0..3 {
+                for j in 0..3 {
+                    m[i][j] = r[i][j] * scale[j];
+                }
+            }
+            m[0][3] = qx;
+            m[1][3] = qy;
+            m[2][3] = qz;
+            m[3][3] = 1.0;
+            return m;
+        }
+        [
+            [spacing[0], 0.0, 0.0, 0.0],
+            [0.0, spacing[1], 0.0, 0.0],
+            [0.0, 0.0, spacing[2], 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ]
+    }
+}
+
+/// Writes a NIfTI-1 `uint8` label map (`.nii`; gzip it for `.nii.gz`) with the given geometry.
+pub fn encode_nifti_u8(
+    dims: [usize; 3],
+    spacing: [f32; 3],
+    affine: &[[f64; 4]; 4],
+    data: &[u8],
+) -> Vec<u8> {
+    let mut h = vec![0u8; 352];
+    let put = |h: &mut Vec<u8>, at: usize, b: &[u8]| h[at..at + b.len()].copy_from_slice(b);
+    put(&mut h, 0, &348i32.to_le_bytes());
+    let d = [
+        3i16,
+        dims[0] as i16,
+        dims[1] as i16,
+        dims[2] as i16,
+        1,
+        1,
+        1,
+        1,
+    ];
+    for (i, v) in d.iter().enumerate() {
+        put(&mut h, 40 + 2 * i, &v.to_le_bytes());
+    }
+    put(&mut h, 70, &2i16.to_le_bytes()); // uint8
+    put(&mut h, 72, &8i16.to_le_bytes());
+    let p = [
+        1.0f32, spacing[0], spacing[1], spacing[2], 0.0, 0.0, 0.0, 0.0,
+    ];
+    for (i, v) in p.iter().enumerate() {
+        put(&mut h, 76 + 4 * i, &v.to_le_bytes());
+    }
+    put(&mut h, 108, &352f32.to_le_bytes());
+    put(&mut h, 112, &1f32.to_le_bytes());
+    put(&mut h, 254, &2i16.to_le_bytes()); // sform: aligned
+    for r in 0..3 {
+        for c in 0..4 {
+            put(
+                &mut h,
+                280 + 16 * r + 4 * c,
+                &(affine[r][c] as f32).to_le_bytes(),
+            );
+        }
+    }
+    put(&mut h, 344, b"n+1\0");
+    h.extend_from_slice(data);
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
+    }
+
+    fn affine() -> [[f64; 4]; 4] {
+        [
+            [-2.0, 0.0, 0.0, 90.0],
+            [0.0, 2.0, 0.0, -126.0],
+            [0.0, 0.0, 3.0, -72.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ]
+    }
+
+    #[test]
+    fn label_map_round_trips_with_geometry_plain_and_gzipped() {
+        let data: Vec<u8> = (0..4 * 3 * 2).map(|v| (v % 3) as u8).collect();
+        let file = encode_nifti_u8([4, 3, 2], [2.0, 2.0, 3.0], &affine(), &data);
+        for bytes in [file.clone(), gzip(&file)] {
+            let v = decode_nifti(&bytes).unwrap();
+            assert_eq!(v.dims, [4, 3, 2]);
+            assert_eq!(v.frames, 1);
+            assert_eq!(v.spacing, [2.0, 2.0, 3.0]);
+            assert_eq!(v.affine, affine());
+            assert_eq!(v.data, data.iter().map(|&b| b as f32).collect::<Vec<_>>());
+            assert_eq!(v.at(3, 2, 1), data[3 + 4 * (2 + 3)] as f32);
+        }
+    }
+
+    #[test]
+    fn truncated_and_foreign_files_get_one_line_messages() {
+        let data = vec![1u8; 64];
+        let file = encode_nifti_u8([4, 4, 4], [1.0; 3], &affine(), &data);
+        let cases: Vec<Vec<u8>> = vec![
+            file[..file.len() - 1].to_vec(),
+            gzip(&file[..file.len() - 10]),
+            file[..200].to_vec(),
+            b"\x89PNG\r\n\x1a\n not nifti at all, but long enough to be read as a header ...."
+                .repeat(8),
+            gzip(b"short"),
+            vec![0x1f, 0x8b, 0, 0, 0],
+        ];
+        for bytes in cases {
+            let msg = decode_nifti(&bytes).unwrap_err().to_string();
+            assert!(msg.contains("NIfTI"), "{msg}");
+            assert!(!msg.contains('\n'), "{msg}");
+        }
+    }
+
+    #[test]
+    fn a_header_claiming_a_huge_volume_is_refused_before_allocating() {
+        let mut file = encode_nifti_u8([4, 4, 4], [1.0; 3], &affine(), &[0; 64]);
+        for i in 1..=3 {
+            file[40 + 2 * i..42 + 2 * i].copy_from_slice(&30000i16.to_le_bytes());
+        }
+        let msg = decode_nifti(&gzip(&file)).unwrap_err().to_string();
+        assert!(msg.contains("limit"), "{msg}");
+    }
+
+    #[test]
+    fn scaling_and_big_endian_int16_are_applied() {
+        // Build a big-endian int16 file by hand: slope 0.5, intercept 10.
+        let mut h = vec![0u8; 352];
+        h[0..4].copy_from_slice(&348i32.to_be_bytes());
+        for (i, v) in [3i16, 2, 2, 1, 1, 1, 1, 1].iter().enumerate() {
+            h[40 + 2 * i..42 + 2 * i].copy_from_slice(&v.to_be_bytes());
+        }
+        h[70..72].copy_from_slice(&4i16.to_be_bytes());
+        h[108..112].copy_from_slice(&352f32.to_be_bytes());
+        h[112..116].copy_from_slice(&0.5f32.to_be_bytes());
+        h[116..120].copy_from_slice(&10f32.to_be_bytes());
+        h[344..348].copy_from_slice(b"n+1\0");
+        for v in [-4i16, 0, 2, 300] {
+            h.extend_from_slice(&v.to_be_bytes());
+        }
+        let v = decode_nifti(&h).unwrap();
+        assert_eq!(v.data, vec![8.0, 10.0, 11.0, 160.0]);
+        assert_eq!(v.affine[0][0], 1.0, "no qform/sform: plain spacing");
+    }
+}

@@ -1,0 +1,17 @@
+//! Training unet-web's default models in Rust with burn: the data (a template, a synthetic head
+//! around it, augmentation), the loop, and the Dice that the model card reports.
+
+#![warn(missing_docs)]
+
+pub mod augment;
+pub mod data;
+pub mod field;
+pub mod metrics;
+pub mod progress;
+pub mod rng;
+pub mod synth;
+pub mod template;
+pub mod train;
+
+pub use metrics::{dice, DiceCounts};
+pub use train::{Run, Settings, State};
