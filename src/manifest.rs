@@ -93,4 +93,27 @@ mod tests {
             "assets/samples/x.png"
         );
     }
+
+    #[test]
+    fn the_bundled_manifests_list_real_files_and_a_trained_default() {
+        let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(ASSETS);
+        let read = |p: &str| std::fs::read_to_string(assets.join(p)).unwrap();
+        let models: ModelManifest = serde_json::from_str(&read("models/manifest.json")).unwrap();
+        assert!(
+            models.initial(None).unwrap().trained,
+            "the default model is trained"
+        );
+        for entry in &models.models {
+            let bytes = std::fs::read(assets.join("models").join(&entry.file)).unwrap();
+            let checkpoint = unet::Checkpoint::from_bytes(&bytes, &entry.file).unwrap();
+            assert_eq!(checkpoint.card.trained, entry.trained, "{}", entry.id);
+        }
+        let samples: SampleManifest = serde_json::from_str(&read("samples/manifest.json")).unwrap();
+        assert!(!samples.samples.is_empty());
+        for sample in &samples.samples {
+            let bytes = std::fs::read(assets.join("samples").join(&sample.file)).unwrap();
+            let image = unet_imaging::decode_image(&bytes).unwrap();
+            assert!(image.width >= 16 && image.height >= 16, "{}", sample.file);
+        }
+    }
 }

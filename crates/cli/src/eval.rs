@@ -53,7 +53,7 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
                         reference.width, reference.height, image.width, image.height
                     ));
                 }
-                let (_, predicted) = segment(&checkpoint, &model, &device, &image, image_path)?;
+                let (_, predicted, _) = segment(&checkpoint, &model, &device, &image)?;
                 let channels = reference.channel_count();
                 let mut counts = DiceCounts::default();
                 counts.add(

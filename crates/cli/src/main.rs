@@ -10,6 +10,7 @@ mod init;
 mod output;
 mod predict;
 mod train;
+mod volume;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -2,12 +2,13 @@
 
 use crate::device::{open, DeviceChoice};
 use crate::output::{load_model, path_in, stem, write};
+use crate::volume::{is_volume, predict_volume};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use unet::Logits;
 use unet::UNet;
 use unet_imaging::{
-    decode_image, encode_mask_png, encode_npy_f32, mask_from_logits, to_planes, Image, Mask,
+    decode_image, encode_mask_png, encode_npy_f32, mask_from_logits, to_planes, Image, Mask, Plane,
 };
 
 /// Arguments of `unet predict`.
@@ -16,18 +17,28 @@ pub struct PredictArgs {
     /// A .pth, .safetensors or unet-web model file.
     #[arg(long)]
     model: PathBuf,
-    /// Images to segment (PNG, JPEG, BMP, TIFF, WebP).
+    /// Images to segment (PNG, JPEG, BMP, TIFF, WebP) and NIfTI volumes (.nii, .nii.gz).
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
     /// Output folder (created if missing).
     #[arg(long, default_value = ".")]
-    out: PathBuf,
+    pub out: PathBuf,
     /// Also write STEM.logits.npy: float32 [classes, H, W] raw logits.
     #[arg(long)]
     logits: bool,
     /// Where the model runs.
     #[arg(long, value_enum, default_value = "cpu")]
     device: DeviceChoice,
+    /// Plane to cut volumes in (axial, coronal, sagittal); default: the model card's, else axial.
+    #[arg(long, value_parser = parse_plane)]
+    pub plane: Option<Plane>,
+    /// Volume of a 4-D file to segment (0-based).
+    #[arg(long, default_value_t = 0)]
+    pub frame: usize,
+}
+
+fn parse_plane(text: &str) -> Result<Plane, String> {
+    Plane::from_name(text).ok_or_else(|| format!("`{text}`: use axial, coronal or sagittal"))
 }
 
 /// Segments every input; returns an error if any input failed (after doing the others).
@@ -63,8 +74,14 @@ fn predict_one(
     args: &PredictArgs,
 ) -> Result<String, String> {
     let bytes = std::fs::read(input).map_err(|e| format!("cannot read: {e}"))?;
+    if is_volume(input, &bytes) {
+        return predict_volume(checkpoint, model, device, input, &bytes, args);
+    }
     let image = decode_image(&bytes).map_err(|e| e.to_string())?;
-    let (logits, mask) = segment(checkpoint, model, device, &image, input)?;
+    let (logits, mask, notes) = segment(checkpoint, model, device, &image)?;
+    for note in notes {
+        eprintln!("note: {}: {note}", input.display());
+    }
     let name = stem(input);
     let mask_path = path_in(&args.out, &name, "mask.png");
     write(&mask_path, &encode_mask_png(&mask))?;
@@ -78,23 +95,20 @@ fn predict_one(
     Ok(written)
 }
 
-/// The model's logits and mask for one decoded image, prepared as the model card says.
+/// The model's logits and mask for one decoded image, prepared as the model card says, with the
+/// preprocessing's notes.
 pub fn segment(
     checkpoint: &unet::Checkpoint,
     model: &UNet,
     device: &burn::tensor::Device,
     image: &Image,
-    input: &Path,
-) -> Result<(Logits, Mask), String> {
+) -> Result<(Logits, Mask, Vec<String>), String> {
     let planes = to_planes(
         image,
         checkpoint.config.n_channels,
         &checkpoint.card.preprocessing,
     )
     .map_err(|e| e.to_string())?;
-    for note in &planes.notes {
-        eprintln!("note: {}: {note}", input.display());
-    }
     let logits = unet::inference::predict(
         model,
         &planes.data,
@@ -105,5 +119,5 @@ pub fn segment(
     )
     .map_err(|e| e.to_string())?;
     let mask = mask_from_logits(&logits.data, logits.classes, logits.height, logits.width);
-    Ok((logits, mask))
+    Ok((logits, mask, planes.notes))
 }

@@ -258,3 +258,100 @@ fn predict_on_wgpu_matches_pytorch_within_1e3() {
     );
     assert!(error <= 1e-3, "Wgpu relative error {error:e}");
 }
+
+/// A NIfTI volume whose axial slices are, in display orientation, the fixture image: the volume
+/// path must give every slice exactly the 2-D mask, and keep the volume's geometry.
+#[test]
+fn a_nifti_volume_gets_the_2d_masks_in_a_label_map_with_its_geometry() {
+    use unet_imaging::{decode_nifti, encode_nifti_u8_gz, Plane};
+    let out = scratch("nifti");
+    let image_path = fixture("bilinear_c1_k1.png");
+    let model = fixture("bilinear_c1_k1.safetensors");
+    let image = decode_image(&std::fs::read(&image_path).unwrap()).unwrap();
+    let (w, h) = (image.width as usize, image.height as usize);
+    assert_eq!(image.channel_count(), 1);
+    // RAS, 0.8 × 0.8 × 3 mm, shifted: axial display rows run anterior → posterior (j falling),
+    // columns right → left (i falling).
+    let affine = [
+        [0.8, 0.0, 0.0, -40.0],
+        [0.0, 0.8, 0.0, -60.0],
+        [0.0, 0.0, 3.0, 12.0],
+        [0.0, 0.0, 0.0, 1.0],
+    ];
+    let mut voxels = vec![0u8; w * h * 2];
+    for k in 0..2 {
+        for j in 0..h {
+            for i in 0..w {
+                voxels[i + w * (j + h * k)] = image.pixels[(h - 1 - j) * w + (w - 1 - i)] as u8;
+            }
+        }
+    }
+    let volume_path = out.join("stack.nii.gz");
+    std::fs::write(
+        &volume_path,
+        encode_nifti_u8_gz([w, h, 2], [0.8, 0.8, 3.0], &affine, &voxels),
+    )
+    .unwrap();
+    let run = unet(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--plane",
+        "axial",
+        "--out",
+        out.to_str().unwrap(),
+        volume_path.to_str().unwrap(),
+        image_path.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let labels = decode_nifti(&std::fs::read(out.join("stack.mask.nii.gz")).unwrap()).unwrap();
+    assert_eq!(labels.dims, [w, h, 2]);
+    assert_eq!(labels.spacing, [0.8, 0.8, 3.0]);
+    for (a, b) in labels.affine.iter().flatten().zip(affine.iter().flatten()) {
+        assert!((a - b).abs() < 1e-5, "{:?}", labels.affine);
+    }
+    let mask2d =
+        decode_image(&std::fs::read(out.join("bilinear_c1_k1.mask.png")).unwrap()).unwrap();
+    let slicing = labels.slicing(Plane::Axial);
+    for k in 0..2 {
+        let slice = slicing.extract(labels.frame(0), k);
+        let expected: Vec<f32> = mask2d
+            .pixels
+            .iter()
+            .map(|&v| (v > 0.0) as u8 as f32)
+            .collect();
+        assert_eq!(slice, expected, "slice {k}");
+    }
+    // A truncated volume fails alone with a NIfTI message.
+    let bytes = std::fs::read(&volume_path).unwrap();
+    let broken = out.join("broken.nii.gz");
+    std::fs::write(&broken, &bytes[..bytes.len() / 2]).unwrap();
+    let run = unet(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        broken.to_str().unwrap(),
+        "--frame",
+        "0",
+    ]);
+    assert!(!run.status.success());
+    let stderr = text(&run.stderr);
+    assert!(
+        stderr.contains("broken.nii.gz: not a readable NIfTI volume"),
+        "{stderr}"
+    );
+    let run = unet(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--frame",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+        volume_path.to_str().unwrap(),
+    ]);
+    assert!(text(&run.stderr).contains("--frame 3 but the volume has 1 frame(s)"));
+    let _ = std::fs::remove_dir_all(out);
+}

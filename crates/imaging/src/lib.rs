@@ -17,6 +17,7 @@ mod normalize;
 mod npy;
 mod preprocess;
 mod raster;
+mod slicing;
 #[cfg(test)]
 mod test_support;
 
@@ -27,8 +28,9 @@ pub use mask::{
     display_rgba, encode_gray_png, encode_mask_png, encode_rgba_png, mask_from_logits,
     overlay_rgba, Mask, DEFAULT_COLOURS,
 };
-pub use nifti::{decode_nifti, encode_nifti_u8, is_nifti, Volume, MAX_VOXELS};
+pub use nifti::{decode_nifti, encode_nifti_u8, encode_nifti_u8_gz, is_nifti, Volume, MAX_VOXELS};
 pub use normalize::Normalization;
 pub use npy::{decode_npy_f32, encode_npy_f32};
 pub use preprocess::{to_planes, Planes};
 pub use raster::{BitDepth, Channels, Image};
+pub use slicing::{Plane, Slicing};

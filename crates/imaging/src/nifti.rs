@@ -467,16 +467,27 @@ pub fn encode_nifti_u8(
     h
 }
 
+/// [`encode_nifti_u8`], gzipped: the `.nii.gz` label map that viewers open.
+pub fn encode_nifti_u8_gz(
+    dims: [usize; 3],
+    spacing: [f32; 3],
+    affine: &[[f64; 4]; 4],
+    data: &[u8],
+) -> Vec<u8> {
+    gzip(&encode_nifti_u8(dims, spacing, affine, data))
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing into a Vec cannot fail.
+    enc.write_all(bytes).expect("in-memory gzip");
+    enc.finish().expect("in-memory gzip")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-
-    fn gzip(bytes: &[u8]) -> Vec<u8> {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        enc.write_all(bytes).unwrap();
-        enc.finish().unwrap()
-    }
 
     fn affine() -> [[f64; 4]; 4] {
         [

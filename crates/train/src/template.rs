@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 use std::path::Path;
 
-use unet_imaging::decode_nifti;
+use unet_imaging::{decode_nifti, Slicing};
 
 /// Voxels of empty margin added on every side: room for the synthetic skull and scalp.
 pub const PAD: usize = 40;
@@ -25,30 +25,7 @@ pub const FILES: [&str; 3] = [
     "mni_icbm152_wm_tal_nlin_sym_09a_converted.nii.gz",
 ];
 
-/// A slicing direction, with the usual display orientation of each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Plane {
-    /// Slices of constant k (superior up the stack); anterior at the top of the image.
-    Axial,
-    /// Slices of constant j; superior at the top.
-    Coronal,
-    /// Slices of constant i; superior at the top, anterior to the right.
-    Sagittal,
-}
-
-impl Plane {
-    /// All three, in a fixed order.
-    pub const ALL: [Plane; 3] = [Plane::Axial, Plane::Coronal, Plane::Sagittal];
-
-    /// Lower-case name, as model cards and file names use it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Plane::Axial => "axial",
-            Plane::Coronal => "coronal",
-            Plane::Sagittal => "sagittal",
-        }
-    }
-}
+pub use unet_imaging::Plane;
 
 /// One 2-D cut through the template, in display orientation, `height × width` row-major.
 #[derive(Debug, Clone)]
@@ -143,39 +120,29 @@ impl Template {
 
     /// Number of slices along a plane's normal.
     pub fn depth(&self, plane: Plane) -> usize {
-        match plane {
-            Plane::Axial => self.dims[2],
-            Plane::Coronal => self.dims[1],
-            Plane::Sagittal => self.dims[0],
-        }
+        self.slicing(plane).count()
     }
 
     /// (rows, columns) of a slice in `plane`.
     pub fn slice_shape(&self, plane: Plane) -> (usize, usize) {
-        let [x, y, z] = self.dims;
-        match plane {
-            Plane::Axial => (y, x),
-            Plane::Coronal => (z, x),
-            Plane::Sagittal => (z, y),
-        }
+        self.slicing(plane).shape()
     }
 
-    /// Index of the voxel shown at (row, col) of slice `index` in `plane`.
-    fn voxel(&self, plane: Plane, index: usize, row: usize, col: usize) -> usize {
-        let [x, y, z] = self.dims;
-        let (i, j, k) = match plane {
-            Plane::Axial => (col, y - 1 - row, index),
-            Plane::Coronal => (col, index, z - 1 - row),
-            Plane::Sagittal => (index, col, z - 1 - row),
-        };
-        i + x * (j + y * k)
+    /// The template is stored RAS with 1 mm voxels, so its slices are the app's and the CLI's.
+    fn slicing(&self, plane: Plane) -> Slicing {
+        let ras = [
+            [1.0, 0.0, 0.0, 0.0],
+            [0.0, 1.0, 0.0, 0.0],
+            [0.0, 0.0, 1.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ];
+        Slicing::new(self.dims, &ras, plane)
     }
 
     /// The first and last slice (inclusive) of `plane` that contain brain.
     pub fn brain_extent(&self, plane: Plane) -> (usize, usize) {
-        let (h, w) = self.slice_shape(plane);
-        let has_brain =
-            |s: usize| (0..h).any(|r| (0..w).any(|c| self.mask[self.voxel(plane, s, r, c)] != 0));
+        let slicing = self.slicing(plane);
+        let has_brain = |s: usize| slicing.extract(&self.mask, s).iter().any(|&m| m != 0);
         let depth = self.depth(plane);
         let first = (0..depth).find(|&s| has_brain(s)).unwrap_or(0);
         let last = (0..depth)
@@ -187,19 +154,20 @@ impl Template {
 
     /// The cut at `index` through `plane`.
     pub fn slice(&self, plane: Plane, index: usize) -> Slice {
-        let (height, width) = self.slice_shape(plane);
-        let idx: Vec<usize> = (0..height * width)
-            .map(|p| self.voxel(plane, index, p / width, p % width))
-            .collect();
-        let take = |v: &[f32]| idx.iter().map(|&i| v[i]).collect::<Vec<f32>>();
+        let slicing = self.slicing(plane);
+        let (height, width) = slicing.shape();
         Slice {
             height,
             width,
-            t1: take(&self.t1),
-            gm: take(&self.gm),
-            wm: take(&self.wm),
-            mask: idx.iter().map(|&i| f32::from(self.mask[i])).collect(),
-            dist: take(&self.dist),
+            t1: slicing.extract(&self.t1, index),
+            gm: slicing.extract(&self.gm, index),
+            wm: slicing.extract(&self.wm, index),
+            mask: slicing
+                .extract(&self.mask, index)
+                .into_iter()
+                .map(f32::from)
+                .collect(),
+            dist: slicing.extract(&self.dist, index),
         }
     }
 
@@ -212,16 +180,12 @@ impl Template {
         let dims = self.dims;
         fill_holes_3d(&mut self.mask, dims);
         for plane in Plane::ALL {
-            let (h, w) = self.slice_shape(plane);
-            for s in 0..self.depth(plane) {
-                let idx: Vec<usize> = (0..h * w)
-                    .map(|p| self.voxel(plane, s, p / w, p % w))
-                    .collect();
-                let mut cut: Vec<u8> = idx.iter().map(|&i| self.mask[i]).collect();
+            let slicing = self.slicing(plane);
+            let (h, w) = slicing.shape();
+            for s in 0..slicing.count() {
+                let mut cut = slicing.extract(&self.mask, s);
                 fill_holes_2d(&mut cut, h, w);
-                for (&i, &m) in idx.iter().zip(&cut) {
-                    self.mask[i] = m;
-                }
+                slicing.store(&mut self.mask, s, &cut);
             }
         }
     }
@@ -369,10 +333,11 @@ mod tests {
         let (h, w) = (s.height, s.width);
         assert_eq!((h, w), (40 + 2 * PAD, 40 + 2 * PAD));
         // The centre row of the display runs through the ball's centre.
-        let row = h - 1 - c;
-        assert_eq!(s.mask[row * w + c], 1.0, "cavity filled");
-        assert_eq!(s.dist[row * w + c], 0.0);
-        let edge = c + 12; // just outside the radius
+        // Rows start at the anterior end, columns at the patient's right (radiological).
+        let (row, col) = (h - 1 - c, w - 1 - c);
+        assert_eq!(s.mask[row * w + col], 1.0, "cavity filled");
+        assert_eq!(s.dist[row * w + col], 0.0);
+        let edge = col + 12; // just outside the radius
         let d = s.dist[row * w + edge + 5];
         assert!((4.5..6.5).contains(&d), "about 5 voxels out: {d}");
         assert!(s.dist[row * w + edge + 10] > d);

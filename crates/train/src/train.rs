@@ -71,11 +71,13 @@ pub struct State {
 }
 
 impl State {
-    /// The epoch with the best held-out Dice (ties: the later one).
+    /// The epoch to ship: the best Dice on the augmented validation crops (ties: the later
+    /// one). They vary contrast, geometry and head like other subjects' scans do, so they are the
+    /// better guide to new data than the clean held-out slices, which saturate early.
     pub fn best(&self) -> Option<&EpochRecord> {
         self.history
             .iter()
-            .max_by(|a, b| a.dice_heldout.total_cmp(&b.dice_heldout))
+            .max_by(|a, b| a.dice_val_augmented.total_cmp(&b.dice_val_augmented))
     }
 }
 
