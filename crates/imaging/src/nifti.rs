@@ -326,13 +326,12 @@ impl Header {
         }
         // scl_slope = 0 means "no scaling" (the standard says so).
         let (slope, inter) = if self.scl_slope.is_finite() && self.scl_slope != 0.0 {
-            (
-                self.scl_slope,
+            let inter = if self.scl_inter.is_finite() {
                 self.scl_inter
-                    .is_finite()
-                    .then_some(self.scl_inter)
-                    .unwrap_or(0.0),
-            )
+            } else {
+                0.0
+            };
+            (self.scl_slope, inter)
         } else {
             (1.0, 0.0)
         };
@@ -453,13 +452,9 @@ pub fn encode_nifti_u8(
     put(&mut h, 108, &352f32.to_le_bytes());
     put(&mut h, 112, &1f32.to_le_bytes());
     put(&mut h, 254, &2i16.to_le_bytes()); // sform: aligned
-    for r in 0..3 {
-        for c in 0..4 {
-            put(
-                &mut h,
-                280 + 16 * r + 4 * c,
-                &(affine[r][c] as f32).to_le_bytes(),
-            );
+    for (r, row) in affine.iter().take(3).enumerate() {
+        for (c, value) in row.iter().enumerate() {
+            put(&mut h, 280 + 16 * r + 4 * c, &(*value as f32).to_le_bytes());
         }
     }
     put(&mut h, 344, b"n+1\0");

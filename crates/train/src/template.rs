@@ -314,7 +314,7 @@ mod tests {
                         + (k as f32 - 20.0).powi(2))
                     .sqrt();
                     let v = i + n * (j + n * k);
-                    if r < 12.0 && r >= 4.0 {
+                    if (4.0..12.0).contains(&r) {
                         wm[v] = 1.0;
                         gm[v] = 0.1;
                         t1[v] = 0.8;

@@ -56,5 +56,8 @@ fn the_template_gives_a_brain_sized_mask_and_sound_held_out_slabs() {
         let brain = e.mask.iter().filter(|&&m| m > 0.5).count();
         with_both += usize::from(brain > 0 && brain < 96 * 96);
     }
-    assert!(with_both >= 4, "most crops show brain and non-brain: {with_both} of 8");
+    assert!(
+        with_both >= 4,
+        "most crops show brain and non-brain: {with_both} of 8"
+    );
 }
