@@ -64,11 +64,14 @@ browser_tools() {
 case "$what" in
   test)
     rust_targets
-    apt_install mesa-vulkan-drivers
+    # cmake builds CharLS, the native JPEG-LS decoder for DICOM.
+    apt_install mesa-vulkan-drivers cmake
     web_tools
     browser_tools
     # The MNI template (nilearn wheel, PyPI): the brain model's tests and training read it.
     scripts/data/fetch_mni.sh
+    # Real DICOM and NIfTI test files (pydicom and nibabel wheels, PyPI) for crates/imaging's tests.
+    scripts/data/fetch_fixtures.sh
     ;;
   serve)
     rust_targets

@@ -74,6 +74,14 @@ pub enum ImagingError {
     #[error("not a readable NIfTI volume ({0}): check the file is a complete .nii or .nii.gz")]
     Nifti(String),
 
+    /// A DICOM file could not be read.
+    #[error("not a readable DICOM file ({0}): check the file is complete, or export it again from the scanner or PACS")]
+    Dicom(String),
+
+    /// A DICOM file whose pixel data uses a compression this build cannot decode.
+    #[error("DICOM pixel data compressed as {0}")]
+    DicomSyntax(String),
+
     /// A `.npy` file could not be read.
     #[error("not a readable .npy file ({0}): save it with numpy.save as a C-order float32 or float64 array")]
     Npy(String),
@@ -131,6 +139,8 @@ mod tests {
             },
             ImagingError::InvalidNormalization("low must be below high".into()),
             ImagingError::Npy("bad magic".into()),
+            ImagingError::Dicom("no pixel data".into()),
+            ImagingError::DicomSyntax("MPEG-4: convert it to uncompressed DICOM first".into()),
         ];
         for err in errors {
             let msg = err.to_string();

@@ -9,9 +9,11 @@
 #![warn(missing_docs)]
 
 mod decode;
+mod dicom;
 mod error;
 mod guard;
 mod mask;
+mod medical;
 mod nifti;
 mod normalize;
 mod npy;
@@ -22,11 +24,15 @@ mod slicing;
 mod test_support;
 
 pub use decode::decode_image;
+pub use dicom::{decode_dicom, is_dicom};
 pub use error::ImagingError;
 pub use guard::MAX_PIXELS;
 pub use mask::{
     display_rgba, encode_gray_png, encode_mask_png, encode_rgba_png, mask_from_logits,
     overlay_rgba, Mask, DEFAULT_COLOURS,
+};
+pub use medical::{
+    decode_file, decode_files, file_stem, orientation_codes, Content, Decoded, FileInfo, Window,
 };
 pub use nifti::{decode_nifti, encode_nifti_u8, encode_nifti_u8_gz, is_nifti, Volume, MAX_VOXELS};
 pub use normalize::Normalization;

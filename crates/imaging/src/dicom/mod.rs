@@ -1,0 +1,202 @@
+//! DICOM files (dicom-rs): one file to a [`Slice`] (its pixels after the modality LUT and what
+//! the header says about them), and slices of a series stacked into a [`Volume`].
+//!
+//! dicom-rs parses and decompresses; converting samples (bit depth, sign, rescale, planar
+//! layout, YBR, palette) is done here, so the same code runs on every transfer syntax and the
+//! results can be checked against pydicom.
+
+use dicom_dictionary_std::tags;
+use dicom_object::{
+    file::ReadPreamble, DefaultDicomObject, FileMetaTableBuilder, InMemDicomObject, OpenFileOptions,
+};
+use dicom_pixeldata::PixelDecoder;
+
+use crate::error::ImagingError;
+use crate::medical::{Content, Decoded, FileInfo, Window};
+use crate::{BitDepth, Channels, Image, MAX_PIXELS, MAX_VOXELS};
+
+mod attributes;
+mod pixels;
+mod series;
+mod syntax;
+
+use attributes::{text, Attributes};
+pub(crate) use series::{stack, SeriesKey};
+
+/// Whether `bytes` look like DICOM: "DICM" after the 128-byte preamble or at the start, or a
+/// bare data set (no file meta) starting with a group-0008 element, as old scanners wrote.
+pub fn is_dicom(bytes: &[u8]) -> bool {
+    bytes.get(128..132) == Some(b"DICM")
+        || bytes.starts_with(b"DICM")
+        || (bytes.len() >= 8 && bytes[0] == 0x08 && bytes[1] == 0x00 && bytes[3] == 0x00)
+}
+
+/// Decodes one DICOM file: a single frame becomes an [`Image`], several frames a [`Volume`].
+///
+/// # Errors
+/// [`ImagingError::Dicom`] for a file that cannot be parsed or has no usable pixel data,
+/// [`ImagingError::DicomSyntax`] for a compression this build cannot decode,
+/// [`ImagingError::TooLarge`] above [`MAX_PIXELS`] per frame or [`MAX_VOXELS`] per file.
+pub fn decode_dicom(bytes: &[u8]) -> Result<Decoded, ImagingError> {
+    let slice = read_slice(bytes)?;
+    if slice.frames > 1 {
+        stack(vec![slice])
+    } else {
+        slice.into_decoded()
+    }
+}
+
+/// One decoded DICOM file.
+#[derive(Debug, Clone)]
+pub(crate) struct Slice {
+    attrs: Attributes,
+    /// Frames in the file.
+    frames: usize,
+    /// 1 (grey) or 3 (RGB after colour conversion).
+    samples: usize,
+    /// frames × rows × columns × samples values, modality LUT applied to grey.
+    data: Vec<f32>,
+    /// Sample type, for the model's preprocessing.
+    bit_depth: BitDepth,
+    info: FileInfo,
+}
+
+impl Slice {
+    /// A single grey frame with a series UID can be stacked with its siblings.
+    pub(crate) fn stackable(&self) -> bool {
+        self.frames == 1 && self.samples == 1 && self.attrs.series_uid.is_some()
+    }
+
+    /// Slices are stacked only with slices of the same series, size and orientation.
+    pub(crate) fn series_key(&self) -> SeriesKey {
+        SeriesKey::of(&self.attrs)
+    }
+
+    /// The single frame as a 2-D image.
+    pub(crate) fn into_decoded(self) -> Result<Decoded, ImagingError> {
+        let image = Image {
+            width: self.attrs.columns as u32,
+            height: self.attrs.rows as u32,
+            channels: if self.samples == 3 {
+                Channels::Rgb
+            } else {
+                Channels::Gray
+            },
+            bit_depth: self.bit_depth,
+            format: "DICOM",
+            pixels: self.data,
+        };
+        Ok(Decoded {
+            content: Content::Image(image),
+            info: self.info,
+        })
+    }
+}
+
+/// Parses and decodes one DICOM file.
+pub(crate) fn read_slice(bytes: &[u8]) -> Result<Slice, ImagingError> {
+    let object = open(bytes)?;
+    let ts_uid = object
+        .meta()
+        .transfer_syntax()
+        .trim_end_matches('\0')
+        .to_string();
+    let attrs = Attributes::read(&object)?;
+    let syntax = syntax::check(&ts_uid)?;
+    guard(&attrs, bytes.len(), syntax.compressed)?;
+
+    let decoded = object
+        .decode_pixel_data()
+        .map_err(|e| ImagingError::Dicom(one_line(&e.to_string())))?;
+    let converted = pixels::convert(&decoded, &attrs)?;
+
+    let info = FileInfo {
+        format: "DICOM".into(),
+        modality: attrs.modality.clone(),
+        transfer_syntax: Some(format!("{} ({ts_uid})", syntax.name)),
+        photometric: Some(attrs.photometric.clone()),
+        window: attrs.window.map(|(c, w)| Window::new(c, w)),
+        inverted: attrs.photometric == "MONOCHROME1",
+        description: attrs.description.clone(),
+        files: 1,
+    };
+    Ok(Slice {
+        frames: attrs.frames,
+        samples: converted.samples,
+        data: converted.values,
+        bit_depth: converted.bit_depth,
+        attrs,
+        info,
+    })
+}
+
+/// Opens the data set with or without preamble and file meta group.
+fn open(bytes: &[u8]) -> Result<DefaultDicomObject, ImagingError> {
+    let fail = |e: &dyn std::fmt::Display| ImagingError::Dicom(one_line(&e.to_string()));
+    if bytes.get(128..132) == Some(b"DICM") || bytes.starts_with(b"DICM") {
+        let preamble = if bytes.starts_with(b"DICM") {
+            ReadPreamble::Never
+        } else {
+            ReadPreamble::Always
+        };
+        return OpenFileOptions::new()
+            .read_preamble(preamble)
+            .from_reader(bytes)
+            .map_err(|e| fail(&e));
+    }
+    // A bare data set: no meta group says how it is encoded, so the default syntax
+    // (implicit VR little endian) is assumed, as the standard prescribes.
+    let ts = dicom_transfer_syntax_registry::entries::IMPLICIT_VR_LITTLE_ENDIAN.erased();
+    let dataset = InMemDicomObject::read_dataset_with_ts(bytes, &ts).map_err(|e| fail(&e))?;
+    let meta = FileMetaTableBuilder::new()
+        .transfer_syntax(ts.uid())
+        .media_storage_sop_class_uid(text(&dataset, tags::SOP_CLASS_UID).unwrap_or_default())
+        .media_storage_sop_instance_uid(text(&dataset, tags::SOP_INSTANCE_UID).unwrap_or_default())
+        .build()
+        .map_err(|e| fail(&e))?;
+    Ok(dataset.with_exact_meta(meta))
+}
+
+/// Refuses sizes above the documented limits, and compressed sizes no file of this length
+/// could plausibly hold, before anything is decoded.
+fn guard(attrs: &Attributes, file_len: usize, compressed: bool) -> Result<(), ImagingError> {
+    let (rows, cols) = (attrs.rows as u64, attrs.columns as u64);
+    if rows == 0 || cols == 0 || attrs.frames == 0 {
+        return Err(ImagingError::Dicom(
+            "the header declares zero rows, columns or frames".into(),
+        ));
+    }
+    if rows * cols > MAX_PIXELS {
+        return Err(ImagingError::TooLarge {
+            width: attrs.columns as u32,
+            height: attrs.rows as u32,
+            max_pixels: MAX_PIXELS,
+        });
+    }
+    let samples = rows * cols * attrs.frames as u64 * u64::from(attrs.samples_per_pixel.max(1));
+    if samples > MAX_VOXELS {
+        return Err(ImagingError::Dicom(format!(
+            "{} frames of {cols}×{rows} are more than the limit of {MAX_VOXELS} samples per file",
+            attrs.frames
+        )));
+    }
+    let bytes = samples * u64::from(attrs.bits_allocated.div_ceil(8).max(1));
+    // Lossless codecs rarely beat 100:1 on real images; 1000:1 leaves room for blank frames
+    // while refusing a 1 KB file that claims gigabytes.
+    let plausible = if compressed {
+        file_len as u64 * 1000
+    } else {
+        file_len as u64
+    };
+    if bytes > plausible + 1024 {
+        return Err(ImagingError::Dicom(format!(
+            "the header declares {bytes} bytes of pixels but the file has {file_len} bytes (truncated?)"
+        )));
+    }
+    Ok(())
+}
+
+/// dicom-rs errors can span lines (snafu backtraces); the app shows one line.
+fn one_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).trim().to_string()
+}
