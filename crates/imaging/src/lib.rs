@@ -12,6 +12,7 @@ mod decode;
 mod dicom;
 mod error;
 mod guard;
+mod labels;
 mod mask;
 mod medical;
 mod nifti;
@@ -27,6 +28,7 @@ pub use decode::decode_image;
 pub use dicom::{decode_dicom, is_dicom};
 pub use error::ImagingError;
 pub use guard::MAX_PIXELS;
+pub use labels::{slice_image, LabelVolume};
 pub use mask::{
     display_rgba, encode_gray_png, encode_mask_png, encode_rgba_png, mask_from_logits,
     overlay_rgba, Mask, DEFAULT_COLOURS,
