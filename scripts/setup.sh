@@ -4,6 +4,7 @@
 #                              the MNI template in data/mni, ...)
 #   scripts/setup.sh serve   - what building and serving the app needs
 #   scripts/setup.sh python  - .venv with torch & co, only to regenerate fixtures
+#   scripts/setup.sh fuzz    - optional: nightly + cargo-fuzz and the fuzz seeds (crates/imaging/fuzz)
 # Nothing is downloaded from outside the package registries (crates.io, npm, PyPI, Debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,6 +82,18 @@ case "$what" in
     [ -x .venv/bin/python ] || python3 -m venv .venv
     .venv/bin/pip install -q -r scripts/requirements.txt
     ;;
-  *) echo "usage: $0 test|serve|python" >&2; exit 2 ;;
+  fuzz)
+    # Not part of `test`: only for running crates/imaging/fuzz/ (see its README.md).
+    rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+    if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+      log "cargo +nightly install cargo-fuzz (a few minutes, once)"
+      cargo +nightly install cargo-fuzz --locked
+    fi
+    # cmake builds CharLS, the native JPEG-LS decoder the DICOM target links.
+    apt_install cmake
+    scripts/data/fetch_fixtures.sh
+    python3 crates/imaging/fuzz/seed_corpus.py
+    ;;
+  *) echo "usage: $0 test|serve|python|fuzz" >&2; exit 2 ;;
 esac
 log "ok ($what)"

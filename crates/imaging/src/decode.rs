@@ -10,7 +10,9 @@ use std::io::Cursor;
 use image::{ColorType, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits};
 
 use crate::error::ImagingError;
-use crate::guard::{check_dimensions, jpeg_is_truncated, DECODER_ALLOC_BUDGET};
+use crate::guard::{
+    check_dimensions, jpeg_is_implausible, jpeg_is_truncated, DECODER_ALLOC_BUDGET,
+};
 use crate::raster::{BitDepth, Channels, Image};
 
 /// How many leading bytes an [`ImagingError::UnknownFormat`] shows.
@@ -65,6 +67,12 @@ pub fn decode_image(bytes: &[u8]) -> Result<Image, ImagingError> {
         return Err(ImagingError::Corrupt(
             "JPEG data ends before its end-of-image marker".into(),
         ));
+    }
+    if format == "JPEG" && jpeg_is_implausible(width, height, bytes.len()) {
+        return Err(ImagingError::Corrupt(format!(
+            "a {}-byte JPEG cannot hold a {width}×{height} image (truncated scan data?)",
+            bytes.len()
+        )));
     }
 
     let (channels, bit_depth) = layout(decoder.color_type())?;

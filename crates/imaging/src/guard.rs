@@ -38,6 +38,21 @@ pub(crate) fn check_dimensions(width: u32, height: u32) -> Result<(), ImagingErr
     Ok(())
 }
 
+/// Most pixels a baseline or progressive Huffman JPEG can describe per byte of file.
+///
+/// Every 8×8 block needs at least one bit of entropy-coded data (its DC difference code), so a
+/// grey image cannot exceed 512 pixels per byte (colour images fewer); twice that leaves
+/// room. zune-jpeg fills missing blocks with grey instead of failing, so an 834-byte file
+/// declaring 65511×752 "decoded" into 49 million invented pixels (found by the `decode_image`
+/// fuzz target, see `crates/imaging/fuzz/`); this bound refuses such files before decoding.
+pub(crate) const JPEG_MAX_PIXELS_PER_BYTE: u64 = 1024;
+
+/// Whether a JPEG declares more pixels than its size could encode
+/// ([`JPEG_MAX_PIXELS_PER_BYTE`]).
+pub(crate) fn jpeg_is_implausible(width: u32, height: u32, file_len: usize) -> bool {
+    u64::from(width) * u64::from(height) > file_len as u64 * JPEG_MAX_PIXELS_PER_BYTE
+}
+
 /// Whether a JPEG stream ends before its end-of-image (EOI) marker.
 ///
 /// Walks the marker segments, skipping each by its declared length (so an

@@ -16,7 +16,10 @@ use crate::medical::{Content, Decoded, FileInfo, Window};
 use crate::{BitDepth, Channels, Image, MAX_PIXELS, MAX_VOXELS};
 
 mod attributes;
+mod jpeg2k;
+mod lengths;
 mod pixels;
+mod rle;
 mod series;
 mod syntax;
 
@@ -104,6 +107,12 @@ pub(crate) fn read_slice(bytes: &[u8]) -> Result<Slice, ImagingError> {
     let attrs = Attributes::read(&object)?;
     let syntax = syntax::check(&ts_uid)?;
     guard(&attrs, bytes.len(), syntax.compressed)?;
+    if ts_uid == rle::UID {
+        rle::check(&object, &attrs)?;
+    }
+    if jpeg2k::applies(&ts_uid) {
+        jpeg2k::check(&object, &attrs)?;
+    }
 
     let decoded = object
         .decode_pixel_data()
@@ -139,6 +148,11 @@ fn open(bytes: &[u8]) -> Result<DefaultDicomObject, ImagingError> {
         } else {
             ReadPreamble::Always
         };
+        lengths::check_file(if preamble == ReadPreamble::Never {
+            bytes
+        } else {
+            &bytes[128..]
+        })?;
         return OpenFileOptions::new()
             .read_preamble(preamble)
             .from_reader(bytes)
@@ -147,6 +161,7 @@ fn open(bytes: &[u8]) -> Result<DefaultDicomObject, ImagingError> {
     // A bare data set: no meta group says how it is encoded, so the default syntax
     // (implicit VR little endian) is assumed, as the standard prescribes.
     let ts = dicom_transfer_syntax_registry::entries::IMPLICIT_VR_LITTLE_ENDIAN.erased();
+    lengths::check_dataset(bytes, &ts)?;
     let dataset = InMemDicomObject::read_dataset_with_ts(bytes, &ts).map_err(|e| fail(&e))?;
     let meta = FileMetaTableBuilder::new()
         .transfer_syntax(ts.uid())

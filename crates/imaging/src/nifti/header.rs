@@ -214,14 +214,13 @@ impl Header {
     }
 
     pub(super) fn voxel_count(&self) -> Result<u64, ImagingError> {
-        let mut n: u64 = 1;
-        for &d in &self.dims[1..8] {
-            n = n.saturating_mul(d);
-        }
+        // Saturating: dimensions are up to 2^63 each (NIfTI-2), their product anything.
+        let product = |dims: &[u64]| dims.iter().fold(1u64, |n, &d| n.saturating_mul(d));
+        let n = product(&self.dims[1..8]);
         if n > MAX_VOXELS {
             return Err(nifti_err(format!(
                 "the header claims {}×{}×{}×{} voxels, more than the limit of {MAX_VOXELS}: crop or downsample the volume",
-                self.dims[1], self.dims[2], self.dims[3], n / (self.dims[1] * self.dims[2] * self.dims[3]).max(1)
+                self.dims[1], self.dims[2], self.dims[3], product(&self.dims[4..8])
             )));
         }
         Ok(n)
@@ -230,7 +229,17 @@ impl Header {
     /// Where the voxel data ends, checked against the limits.
     pub(super) fn data_end(&self) -> Result<usize, ImagingError> {
         let n = self.voxel_count()?;
-        Ok((self.vox_offset + n * self.bytes_per_voxel()? as u64) as usize)
+        // Checked, not `as usize`: on wasm32 a vox_offset above 4 GiB would wrap to a small
+        // end before the data's start.
+        self.vox_offset
+            .checked_add(n * self.bytes_per_voxel()? as u64)
+            .and_then(|end| usize::try_from(end).ok())
+            .ok_or_else(|| {
+                nifti_err(format!(
+                    "the header puts the voxel data at byte {}, beyond any file",
+                    self.vox_offset
+                ))
+            })
     }
 
     pub(super) fn affine(&self) -> [[f64; 4]; 4] {

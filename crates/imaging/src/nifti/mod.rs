@@ -75,8 +75,12 @@ pub fn decode_nifti(bytes: &[u8]) -> Result<Volume, ImagingError> {
             .map_err(|e| nifti_err(format!("the gzip stream is corrupt ({e})")))?;
         let header = Header::parse(&head)?;
         let need = header.data_end()?;
+        // Reserved no further than the stream could inflate to (deflate peaks at 1032:1), so
+        // a few compressed bytes claiming gigabytes cannot reserve them; the read stops at
+        // the end of the stream, and the size check below reports the shortfall.
+        let reserve = need.min(head.len() + bytes.len().saturating_mul(1032));
         let mut all = Vec::new();
-        all.try_reserve_exact(need)
+        all.try_reserve_exact(reserve)
             .map_err(|_| nifti_err(format!("not enough memory for {need} bytes")))?;
         all.extend_from_slice(&head);
         (&mut gz)
