@@ -6,13 +6,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::{
-    BackendBadge, Controls, DropOverlay, DropZone, ExportButtons, FileList, Legend, ModelPicker,
-    Samples, Status, Viewer,
+    BackendBadge, Controls, DropOverlay, DropZone, ExportButtons, FileList, ItemInfo, Legend,
+    ModelPicker, Samples, Status, Viewer, VolumeControls, WindowControls,
 };
 use crate::engine::EngineHandle;
 use crate::manifest::{asset_url, ModelManifest, SampleManifest};
 use crate::state::{AppState, ModelStatus};
-use crate::{intake, models, web};
+use crate::{intake, models, volume, web};
 
 /// The whole page.
 #[component]
@@ -46,6 +46,11 @@ pub fn App() -> impl IntoView {
                 <div class="toolbar">
                     <Controls/>
                     <ExportButtons/>
+                </div>
+                <ItemInfo/>
+                <div class="toolbar">
+                    <VolumeControls/>
+                    <WindowControls/>
                 </div>
                 <Legend/>
                 <Viewer/>
@@ -121,8 +126,7 @@ fn page_wide_inputs(state: AppState, dragging: RwSignal<bool>) {
         if inside(&e, "[data-drop=model]") {
             return; // The model area loads what is dropped on it as a model.
         }
-        let files = e.data_transfer().and_then(|d| d.files());
-        intake::take(state, web::files::list(files));
+        intake::take_dropped(state, web::files::dropped(e.data_transfer()));
     });
     let _ = window_event_listener(ev::paste, move |e| {
         let files = e.clipboard_data().and_then(|d| d.files());
@@ -136,8 +140,20 @@ fn page_wide_inputs(state: AppState, dragging: RwSignal<bool>) {
         if typing_into_a_field(&e) || e.ctrl_key() || e.meta_key() || e.alt_key() {
             return;
         }
-        if e.key().eq_ignore_ascii_case("m") {
+        let key = e.key();
+        if key.eq_ignore_ascii_case("m") {
             state.view.update(|v| v.show_mask = !v.show_mask);
+        }
+        // Arrow keys scroll a volume's slices (PageUp/PageDown by ten).
+        let delta = match key.as_str() {
+            "ArrowUp" | "ArrowRight" => 1,
+            "ArrowDown" | "ArrowLeft" => -1,
+            "PageUp" => 10,
+            "PageDown" => -10,
+            _ => 0,
+        };
+        if delta != 0 && volume::step(state, delta) {
+            e.prevent_default();
         }
     });
 }

@@ -5,40 +5,99 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use unet_imaging::{
+    decode_file, decode_files, file_stem, is_dicom, Decoded, FileInfo, ImagingError, Window,
+};
 
 use crate::engine::{Request, Response};
 use crate::platform::yield_now;
-use crate::state::{AppState, Item, ItemState};
+use crate::state::{AppState, Content, Item, ItemState};
+use crate::volume;
 
-/// Adds files as queued items, selects the first new one and makes sure the loop runs.
+/// Decodes files (DICOM files grouped into series), adds them as queued items (a file that
+/// cannot be decoded as a failed one, with its message), selects the first new one and makes
+/// sure the loop runs.
 pub fn add(state: AppState, files: Vec<(String, Vec<u8>)>) {
     if files.is_empty() {
         return;
     }
-    let count = files.len();
-    let new_items: Vec<Item> = files
+    let new_items: Vec<Item> = decode_all(files)
         .into_iter()
-        .map(|(name, bytes)| Item {
-            id: state.fresh_id(),
-            name,
-            bytes: Arc::new(bytes),
-            state: ItemState::Queued,
-        })
+        .map(|(name, decoded)| item(state.fresh_id(), name, decoded))
         .collect();
+    let queued = new_items
+        .iter()
+        .filter(|i| i.state == ItemState::Queued)
+        .count();
     let first = new_items[0].id;
     state.items.update(|items| items.extend(new_items));
     state.selected.set(Some(first));
     if state.batch_running.get_untracked() {
-        state.progress.update(|(_, total)| *total += count);
+        state.progress.update(|(_, total)| *total += queued);
     }
     start(state);
 }
 
+/// Every file decoded, in order; DICOM files go through [`decode_files`] together so a series
+/// becomes one volume. A result keeps its file's name (folders dropped), a series its folder's.
+fn decode_all(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Result<Decoded, ImagingError>)> {
+    let base = |name: &str| name.rsplit(['/', '\\']).next().unwrap_or(name).to_string();
+    let (dicoms, others): (Vec<_>, Vec<_>) = files.into_iter().partition(|(_, b)| is_dicom(b));
+    let dicom_names: Vec<String> = dicoms.iter().map(|(n, _)| n.clone()).collect();
+    let mut out: Vec<_> = others
+        .into_iter()
+        .map(|(name, bytes)| (base(&name), decode_file(&bytes)))
+        .collect();
+    for (stem, decoded) in decode_files(dicoms) {
+        // A lone file keeps its whole name (`CT_small.dcm`), as other items do.
+        let mut same = dicom_names.iter().filter(|n| file_stem(n) == stem);
+        let name = match (same.next(), same.next()) {
+            (Some(only), None) => base(only),
+            _ => stem,
+        };
+        out.push((name, decoded));
+    }
+    out
+}
+
+fn item(id: u64, name: String, decoded: Result<Decoded, ImagingError>) -> Item {
+    let (content, info, state) = match decoded {
+        Ok(Decoded { content, info }) => {
+            let content = match content {
+                unet_imaging::Content::Image(image) => Content::Image(Arc::new(image)),
+                unet_imaging::Content::Volume(volume) => Content::Volume(Arc::new(volume)),
+            };
+            (content, info, ItemState::Queued)
+        }
+        Err(e) => (
+            Content::Nothing,
+            FileInfo::default(),
+            ItemState::Failed(e.to_string()),
+        ),
+    };
+    let full_range = match &content {
+        Content::Image(image) if image.channel_count() == 1 => Window::full_range(&image.pixels),
+        Content::Volume(volume) => Window::full_range(&volume.data),
+        _ => Window::new(127.5, 255.0),
+    };
+    Item {
+        id,
+        name,
+        content,
+        info: Arc::new(info),
+        full_range,
+        state,
+    }
+}
+
 /// Queues every item again (after a model change: old masks belong to the old model).
 pub fn rerun_all(state: AppState) {
+    volume::forget_masks(state);
     state.items.update(|items| {
         for item in items.iter_mut() {
-            item.state = ItemState::Queued;
+            if item.content != Content::Nothing {
+                item.state = ItemState::Queued;
+            }
         }
     });
     if state.batch_running.get_untracked() {
@@ -71,6 +130,13 @@ pub fn cancel(state: AppState) {
 
 /// Re-queues one item (a cancelled or failed one) and makes sure the loop runs.
 pub fn retry(state: AppState, id: u64) {
+    if state.items.with_untracked(|items| {
+        items
+            .iter()
+            .any(|i| i.id == id && i.content == Content::Nothing)
+    }) {
+        return; // Undecodable: running it again cannot help.
+    }
     state.set_item_state(id, ItemState::Queued);
     if state.batch_running.get_untracked() {
         state.progress.update(|(_, total)| *total += 1);
@@ -105,21 +171,35 @@ pub fn start(state: AppState) {
     spawn_local(async move {
         loop {
             let next = state.items.with_untracked(|items| {
-                items
-                    .iter()
-                    .find(|i| i.state == ItemState::Queued)
-                    .map(|i| (i.id, Arc::clone(&i.bytes)))
+                items.iter().find(|i| i.state == ItemState::Queued).cloned()
             });
-            let Some((id, bytes)) = next else {
+            let Some(item) = next else {
                 break;
             };
+            let id = item.id;
             state.set_item_state(id, ItemState::Running);
             // Let the list repaint "running" before the device gets busy.
             yield_now().await;
-            let outcome = match engine.call(Request::Segment { bytes }).await {
-                Response::Segmented(Ok(result)) => ItemState::Done(result),
-                Response::Segmented(Err(message)) => ItemState::Failed(message),
-                Response::ModelLoaded(_) => ItemState::Failed("internal: wrong reply".into()),
+            let outcome = match &item.content {
+                Content::Image(image) => {
+                    let request = Request::SegmentImage {
+                        image: Arc::clone(image),
+                    };
+                    match engine.call(request).await {
+                        Response::Segmented(Ok(result)) => ItemState::Done(result),
+                        Response::Segmented(Err(message)) => ItemState::Failed(message),
+                        Response::ModelLoaded(_) => {
+                            ItemState::Failed("internal: wrong reply".into())
+                        }
+                    }
+                }
+                // A volume is done once the slice it opens on is segmented; the viewer does
+                // the others as they are shown.
+                Content::Volume(_) => match volume::segment_first(state, &engine, &item).await {
+                    Ok(result) => ItemState::Done(result),
+                    Err(message) => ItemState::Failed(message),
+                },
+                Content::Nothing => ItemState::Failed("the file could not be read".into()),
             };
             state.set_item_state(id, outcome);
             state.progress.update(|(done, _)| *done += 1);

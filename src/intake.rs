@@ -1,5 +1,6 @@
 //! Files arriving from the drop zone, the file picker or the clipboard: checkpoints go to the
-//! model loader, everything else becomes an image item (decoding decides whether it is one).
+//! model loader, everything else is decoded into items (DICOM files of one series become one
+//! volume item; decoding decides whether a file is an image at all).
 
 use web_sys::File;
 
@@ -17,13 +18,29 @@ pub fn is_model_file(name: &str) -> bool {
 
 /// Reads `files` and routes each one; unnamed clipboard images get a generated name.
 pub fn take(state: AppState, files: Vec<File>) {
+    let named = files.into_iter().map(|f| (f.name(), f)).collect();
+    take_named(state, named);
+}
+
+/// A drop: folders are walked first (their files named by relative path).
+pub fn take_dropped(state: AppState, dropped: web::files::Dropped) {
+    match dropped {
+        web::files::Dropped::Files(files) => take(state, files),
+        web::files::Dropped::Entries(entries) => leptos::task::spawn_local(async move {
+            take_named(state, web::files::walk(entries).await);
+        }),
+    }
+}
+
+/// Reads `(name, file)` pairs and routes each one.
+fn take_named(state: AppState, files: Vec<(String, File)>) {
     if files.is_empty() {
         return;
     }
     leptos::task::spawn_local(async move {
         let mut images = Vec::new();
-        for file in files {
-            let name = match file.name() {
+        for (name, file) in files {
+            let name = match name {
                 n if n.is_empty() => format!("pasted-{}.png", state.fresh_id()),
                 n => n,
             };

@@ -22,6 +22,8 @@ mod models;
 #[cfg(target_arch = "wasm32")]
 mod state;
 #[cfg(target_arch = "wasm32")]
+mod volume;
+#[cfg(target_arch = "wasm32")]
 mod web;
 
 /// Starts the app: panic reporting first, then the UI into `<body>`.

@@ -1,8 +1,10 @@
 //! The UI's state: plain signals in one `Copy` struct handed down through context.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use unet_imaging::{FileInfo, Image, Mask, Plane, Volume, Window};
 
 use crate::engine::{BackendInfo, EngineHandle, ModelInfo, Segmentation};
 use crate::manifest::{ModelEntry, SampleEntry};
@@ -35,17 +37,115 @@ impl ItemState {
     }
 }
 
-/// One dropped, picked, pasted or sample file.
+/// What a file decoded to at intake.
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// Nothing: the file could not be decoded (its state says why).
+    Nothing,
+    /// A 2-D image (a picture or a single-frame DICOM).
+    Image(Arc<Image>),
+    /// A volume (NIfTI, multi-frame DICOM, DICOM series), segmented slice by slice.
+    Volume(Arc<Volume>),
+}
+
+impl PartialEq for Content {
+    /// By identity: comparing voxels by value would cost a pass over the volume.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Content::Nothing, Content::Nothing) => true,
+            (Content::Image(a), Content::Image(b)) => Arc::ptr_eq(a, b),
+            (Content::Volume(a), Content::Volume(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+/// One dropped, picked, pasted or sample file (or DICOM series).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     /// Stable id (list key, selection).
     pub id: u64,
-    /// The file name.
+    /// The file name (for a series: its folder's name).
     pub name: String,
-    /// The file's bytes, kept to re-run after a model change.
-    pub bytes: Arc<Vec<u8>>,
-    /// Progress and result.
+    /// The decoded pixels, kept to re-run after a model change.
+    pub content: Content,
+    /// What the file said about itself.
+    pub info: Arc<FileInfo>,
+    /// The window spanning every value (the display default when the file brings none).
+    pub full_range: Window,
+    /// Progress and result (for a volume: of the first slice shown).
     pub state: ItemState,
+}
+
+impl Item {
+    /// The volume, for a volume item.
+    pub fn volume(&self) -> Option<&Arc<Volume>> {
+        match &self.content {
+            Content::Volume(volume) => Some(volume),
+            _ => None,
+        }
+    }
+
+    /// Whether the display window applies (volumes and grey DICOM images; a PNG shows as is).
+    pub fn windowed(&self) -> bool {
+        match &self.content {
+            Content::Volume(_) => true,
+            Content::Image(image) => {
+                self.info.format == "DICOM" && image.channels == unet_imaging::Channels::Gray
+            }
+            Content::Nothing => false,
+        }
+    }
+}
+
+/// One slice of one volume item: the key of the per-slice mask cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SliceKey {
+    /// The item.
+    pub item: u64,
+    /// Volume of a 4-D file.
+    pub frame: usize,
+    /// Cutting plane.
+    pub plane: Plane,
+    /// Slice in that plane (0 = inferior, posterior or left).
+    pub index: usize,
+}
+
+/// A running "segment all slices" (and maybe export) of one volume.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VolumeJob {
+    /// The item.
+    pub item: u64,
+    /// Slices finished.
+    pub done: usize,
+    /// Slices in the plane.
+    pub total: usize,
+    /// False once finished or cancelled (the last count stays on screen).
+    pub running: bool,
+}
+
+/// Bookkeeping of the volume tasks (not shown, so not a signal).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SliceWork {
+    /// The slice the viewer wants next (the latest asked for wins).
+    pub wanted: Option<SliceKey>,
+    /// Whether the task segmenting shown slices runs.
+    pub busy: bool,
+    /// Set by the cancel button; the "segment all" loop stops at the next slice.
+    pub cancel: bool,
+    /// Bumped when the model changes: masks started before belong to the old model.
+    pub generation: u64,
+}
+
+/// The display window chosen for one item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowChoice {
+    /// The item it belongs to.
+    pub item: u64,
+    /// "file", "full range", a preset name, or "custom" after editing.
+    pub preset: String,
+    /// The window itself.
+    pub window: Window,
 }
 
 /// The model's state.
@@ -114,6 +214,16 @@ pub struct AppState {
     pub model_error: RwSignal<Option<String>>,
     /// The bundled sample images (from the manifest).
     pub samples: RwSignal<Vec<SampleEntry>>,
+    /// The slice shown, for the volume item it names.
+    pub slice: RwSignal<Option<SliceKey>>,
+    /// Masks of volume slices segmented so far.
+    pub slice_masks: RwSignal<HashMap<SliceKey, Arc<Mask>>>,
+    /// The "segment all" run in progress, if any.
+    pub volume_job: RwSignal<Option<VolumeJob>>,
+    /// The display window, for the item it names.
+    pub window: RwSignal<Option<WindowChoice>>,
+    /// The volume tasks' bookkeeping.
+    pub slice_work: StoredValue<SliceWork>,
     next_id: StoredValue<u64>,
 }
 
@@ -138,6 +248,11 @@ impl AppState {
             model_id: RwSignal::new(None),
             model_error: RwSignal::new(None),
             samples: RwSignal::new(Vec::new()),
+            slice: RwSignal::new(None),
+            slice_masks: RwSignal::new(HashMap::new()),
+            volume_job: RwSignal::new(None),
+            window: RwSignal::new(None),
+            slice_work: StoredValue::new(SliceWork::default()),
             next_id: StoredValue::new(1),
         }
     }
@@ -176,6 +291,44 @@ impl AppState {
         match self.model.get_untracked() {
             ModelStatus::Ready(info) => Some(info),
             _ => None,
+        }
+    }
+
+    /// The slice shown for `item` (a volume): the one chosen, else the default: the model
+    /// card's plane (else axial), its middle slice, frame 0.
+    pub fn slice_for(&self, item: &Item) -> Option<SliceKey> {
+        let volume = item.volume()?;
+        if let Some(key) = self.slice.get().filter(|k| k.item == item.id) {
+            return Some(key);
+        }
+        let plane = self
+            .ready_model()
+            .and_then(|m| m.card.plane.as_deref().and_then(Plane::from_name))
+            .unwrap_or(Plane::Axial);
+        Some(SliceKey {
+            item: item.id,
+            frame: 0,
+            plane,
+            index: volume.slicing(plane).count() / 2,
+        })
+    }
+
+    /// The display window of `item`: the one chosen, else the file's own, else its full range.
+    pub fn window_for(&self, item: &Item) -> WindowChoice {
+        if let Some(choice) = self.window.get().filter(|w| w.item == item.id) {
+            return choice;
+        }
+        match item.info.window {
+            Some(window) => WindowChoice {
+                item: item.id,
+                preset: "file".into(),
+                window,
+            },
+            None => WindowChoice {
+                item: item.id,
+                preset: "full range".into(),
+                window: item.full_range,
+            },
         }
     }
 

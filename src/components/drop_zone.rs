@@ -7,8 +7,9 @@ use wasm_bindgen::JsCast;
 use crate::state::use_state;
 use crate::{intake, web};
 
-/// Image formats offered by the picker (drops accept anything and let decoding decide).
-const ACCEPT: &str = ".png,.jpg,.jpeg,.bmp,.tif,.tiff,.webp,image/*";
+/// Formats offered by the picker (drops accept anything and let decoding decide).
+const ACCEPT: &str =
+    ".png,.jpg,.jpeg,.bmp,.tif,.tiff,.webp,.nii,.gz,.dcm,.dicom,.ima,image/*,application/dicom";
 
 /// "Drop images here, paste, or choose files".
 #[component]
@@ -29,7 +30,8 @@ pub fn DropZone() -> impl IntoView {
         <div class="drop-zone" data-testid="drop-zone">
             <p class="drop-title">"Drop images anywhere on the page"</p>
             <p class="drop-hint">
-                "PNG, JPEG, BMP, TIFF (8/16-bit), WebP · or paste (Ctrl+V) · several at once"
+                "PNG, JPEG, BMP, TIFF (8/16-bit), WebP, NIfTI, DICOM (files or a series folder) · \
+                 or paste (Ctrl+V) · several at once"
             </p>
             <label class="button">
                 "Choose files…"

@@ -1,31 +1,29 @@
 //! Downloads, made in the page: the selected item's mask PNG (class indices, 0/255 for one
 //! class, at the image's own resolution — the same bytes `unet predict` writes), its overlay
-//! PNG as currently displayed, and every finished item as one zip.
+//! PNG as currently displayed, every finished image as one zip, and for a volume its label map
+//! as `.nii.gz` (the same file `unet predict` writes).
 
 use leptos::prelude::*;
 use unet_imaging::{encode_mask_png, encode_rgba_png, overlay_rgba};
 
 use crate::export::{mask_name, overlay_name, zip};
-use crate::state::{use_state, AppState, ItemState};
-use crate::web;
+use crate::state::{use_state, AppState, Item, ItemState};
+use crate::{volume, web};
 
 /// The three export buttons.
 #[component]
 pub fn ExportButtons() -> impl IntoView {
     let state = use_state();
     let selected_done = move || {
-        matches!(
-            state.selected_item().map(|i| i.state),
-            Some(ItemState::Done(_))
-        )
+        state
+            .selected_item()
+            .is_some_and(|i| i.volume().is_none() && matches!(i.state, ItemState::Done(_)))
     };
+    let selected_volume = move || state.selected_item().is_some_and(|i| i.volume().is_some());
     let finished = move || {
-        state.items.with(|items| {
-            items
-                .iter()
-                .filter(|i| matches!(i.state, ItemState::Done(_)))
-                .count()
-        })
+        state
+            .items
+            .with(|items| items.iter().filter(|i| flat_done(i)).count())
     };
     view! {
         <div class="export">
@@ -45,6 +43,20 @@ pub fn ExportButtons() -> impl IntoView {
             >
                 "Download overlay PNG"
             </button>
+            <Show when=selected_volume>
+                <button
+                    class="button primary"
+                    data-testid="export-nifti"
+                    title="Segments the slices not done yet, then saves the label map"
+                    prop:disabled=move || {
+                        state.ready_model().is_none()
+                            || state.volume_job.get().is_some_and(|j| j.running)
+                    }
+                    on:click=move |_| volume::segment_all(state, true)
+                >
+                    "Download mask NIfTI (.nii.gz)"
+                </button>
+            </Show>
             <button
                 class="button"
                 data-testid="export-zip"
@@ -55,6 +67,11 @@ pub fn ExportButtons() -> impl IntoView {
             </button>
         </div>
     }
+}
+
+/// A finished 2-D item (volumes export as NIfTI, not in the zip).
+fn flat_done(item: &Item) -> bool {
+    item.volume().is_none() && matches!(item.state, ItemState::Done(_))
 }
 
 fn report(state: AppState, result: Result<(), String>) {
@@ -100,7 +117,7 @@ fn export_all(state: AppState) {
         .unwrap_or_default();
     let mut entries = Vec::new();
     state.items.with_untracked(|items| {
-        for item in items {
+        for item in items.iter().filter(|i| flat_done(i)) {
             if let ItemState::Done(result) = &item.state {
                 entries.push((
                     format!("masks/{}", mask_name(&item.name)),

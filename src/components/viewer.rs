@@ -1,18 +1,24 @@
 //! `[data-testid=viewer]`: the selected image with its mask, drawn at the image's own
 //! resolution and scaled by CSS (`image-rendering: pixelated`), so zoom shows crisp pixels and
 //! redrawing never depends on the zoom level. Wheel zooms around the pointer, dragging pans.
+//! For a volume the wheel scrolls slices (Ctrl+wheel zooms) and the slice on screen is
+//! segmented as soon as it is shown. Volumes and DICOM images are shown through the display
+//! window; dragging with the right button (or Shift+left) sets it.
 
 use std::sync::Arc;
 
 use leptos::html::{Canvas, Div};
 use leptos::prelude::*;
-use unet_imaging::{display_rgba, overlay_rgba};
+use unet_imaging::{
+    display_rgba, overlay_rgba, slice_image, BitDepth, Channels, Image, Mask, Volume, Window,
+};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{AddEventListenerOptions, CanvasRenderingContext2d, ImageData, WheelEvent};
 
 use crate::engine::Segmentation;
-use crate::state::{use_state, AppState, ItemState};
+use crate::state::{use_state, AppState, ItemState, SliceKey, WindowChoice};
+use crate::volume;
 
 /// Zoom limits: from a thumbnail-sized view to 64 screen pixels per image pixel.
 const MIN_ZOOM: f64 = 0.02;
@@ -38,9 +44,25 @@ pub fn Viewer() -> impl IntoView {
     });
     // (item id, width, height) the view was last fitted to: refit only when that changes.
     let fitted = StoredValue::new(None::<(u64, u32, u32)>);
-    // Redraw when the selected item's result changes, not on every list update of a batch:
-    // an overlay of a large image costs tens of milliseconds.
-    let shown = Memo::new_with_compare(move |_| selected_result(state), changed);
+    // Redraw when what is shown changes, not on every list update of a batch: an overlay of a
+    // large image costs tens of milliseconds. (`Shown` compares pictures by identity.)
+    let shown = Memo::new(move |_| shown(state));
+
+    // The slice on screen is segmented at once (the cache makes scrolling back instant).
+    Effect::new(move |_| {
+        if let Shown::Slice {
+            key, mask: None, ..
+        } = shown.get()
+        {
+            // While the batch loop has the item, it segments the slice the item opens on.
+            let batch_has_it = state
+                .selected_item()
+                .is_some_and(|i| matches!(i.state, ItemState::Queued | ItemState::Running));
+            if state.ready_model().is_some() && !batch_has_it {
+                volume::show(state, key);
+            }
+        }
+    });
 
     Effect::new(move |_| {
         let Some(canvas) = canvas.get() else { return };
@@ -60,23 +82,36 @@ pub fn Viewer() -> impl IntoView {
 
     Effect::new(move |_| {
         if let Some(port) = viewport.get() {
-            attach_wheel(&port, view_box);
+            attach_wheel(state, &port, view_box);
         }
     });
 
-    let drag = StoredValue::new(None::<(f64, f64)>);
+    // (x, y, whether the drag sets the window) of the last pointer position.
+    let drag = StoredValue::new(None::<(f64, f64, bool)>);
     let on_down = move |e: leptos::ev::PointerEvent| {
-        drag.set_value(Some((e.client_x() as f64, e.client_y() as f64)));
+        let windowing = e.button() == 2 || (e.button() == 0 && e.shift_key());
+        let windowed = state
+            .selected_item_untracked()
+            .is_some_and(|item| item.windowed());
+        drag.set_value(Some((
+            e.client_x() as f64,
+            e.client_y() as f64,
+            windowing && windowed,
+        )));
         if let Some(port) = viewport.get_untracked() {
             let _ = port.set_pointer_capture(e.pointer_id());
         }
     };
     let on_move = move |e: leptos::ev::PointerEvent| {
-        let Some((px, py)) = drag.get_value() else {
+        let Some((px, py, windowing)) = drag.get_value() else {
             return;
         };
         let (cx, cy) = (e.client_x() as f64, e.client_y() as f64);
-        drag.set_value(Some((cx, cy)));
+        drag.set_value(Some((cx, cy, windowing)));
+        if windowing {
+            drag_window(state, cx - px, cy - py);
+            return;
+        }
         view_box.update(|v| {
             v.x += cx - px;
             v.y += cy - py;
@@ -93,14 +128,10 @@ pub fn Viewer() -> impl IntoView {
         let v = view_box.get();
         format!("translate({}px, {}px) scale({})", v.x, v.y, v.zoom)
     };
-    let has_image = move || {
-        matches!(
-            state.selected_item().map(|i| i.state),
-            Some(ItemState::Done(_))
-        )
-    };
+    let has_image = move || shown.get() != Shown::Nothing;
     let placeholder = move || match state.selected_item() {
         None => "Drop an image to see it here.".to_string(),
+        Some(item) if item.volume().is_some() => String::new(),
         Some(item) => match item.state {
             ItemState::Done(_) => String::new(),
             ItemState::Failed(message) => {
@@ -120,6 +151,7 @@ pub fn Viewer() -> impl IntoView {
             on:pointerup=on_up
             on:pointercancel=on_up
             on:dblclick=refit
+            on:contextmenu=move |e| e.prevent_default()
         >
             <canvas
                 data-testid="viewer"
@@ -131,58 +163,117 @@ pub fn Viewer() -> impl IntoView {
             <p class="viewer-placeholder" class:hidden=has_image>{placeholder}</p>
         </div>
         <p class="viewer-help">
-            "Wheel: zoom · drag: pan · double-click: fit · M: show/hide the mask"
+            "Wheel: zoom (volumes: slices; Ctrl+wheel: zoom) · drag: pan · right-drag or \
+             Shift+drag: window (level ↕, width ↔) · ↑↓: slices · double-click: fit · \
+             M: show/hide the mask"
         </p>
     }
 }
 
-/// The selected item's result, if it has one.
-fn selected_result(state: AppState) -> Option<Arc<Segmentation>> {
-    match state.selected_item()?.state {
-        ItemState::Done(result) => Some(result),
-        _ => None,
+/// An `Arc` compared by identity.
+#[derive(Debug, Clone)]
+struct Same<T>(Arc<T>);
+
+impl<T> PartialEq for Same<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
     }
 }
 
-/// Whether the shown result changed: by identity, as comparing images by value is costly.
-fn changed(
-    old: Option<&Option<Arc<Segmentation>>>,
-    new: Option<&Option<Arc<Segmentation>>>,
-) -> bool {
-    match (old, new) {
-        (Some(Some(a)), Some(Some(b))) => !Arc::ptr_eq(a, b),
-        (Some(None), Some(None)) => false,
-        _ => true,
+/// What the viewer shows.
+#[derive(Debug, Clone, PartialEq)]
+enum Shown {
+    Nothing,
+    /// A segmented 2-D image; `window` for DICOM.
+    Flat {
+        result: Same<Segmentation>,
+        window: Option<(Window, bool)>,
+    },
+    /// A volume's slice, with its mask once segmented.
+    Slice {
+        volume: Same<Volume>,
+        key: SliceKey,
+        mask: Option<Same<Mask>>,
+        window: (Window, bool),
+    },
+}
+
+fn shown(state: AppState) -> Shown {
+    let Some(item) = state.selected_item() else {
+        return Shown::Nothing;
+    };
+    let window = |choice: WindowChoice| (choice.window, item.info.inverted);
+    if let Some(volume) = item.volume() {
+        let Some(key) = state.slice_for(&item) else {
+            return Shown::Nothing;
+        };
+        let mask = state.slice_masks.with(|m| m.get(&key).cloned()).map(Same);
+        return Shown::Slice {
+            volume: Same(Arc::clone(volume)),
+            key,
+            mask,
+            window: window(state.window_for(&item)),
+        };
+    }
+    match &item.state {
+        ItemState::Done(result) => Shown::Flat {
+            result: Same(Arc::clone(result)),
+            window: item.windowed().then(|| window(state.window_for(&item))),
+        },
+        _ => Shown::Nothing,
     }
 }
 
-/// Draws `result` (image, plus mask when shown); returns its size if there is one.
-fn draw(
-    state: AppState,
-    result: Option<Arc<Segmentation>>,
-    canvas: &web_sys::HtmlCanvasElement,
-) -> Option<(u32, u32)> {
+/// A grey 8-bit copy of `image` through `window` (so the overlay code shows it as is).
+fn windowed(image: &Image, (window, inverted): (Window, bool)) -> Image {
+    Image {
+        channels: Channels::Gray,
+        bit_depth: BitDepth::U8,
+        pixels: image
+            .pixels
+            .iter()
+            .step_by(image.channel_count())
+            .map(|&v| f32::from(window.grey(v, inverted)))
+            .collect(),
+        ..image.clone()
+    }
+}
+
+/// Draws what is shown (image, plus mask when shown); returns its size if there is one.
+fn draw(state: AppState, shown: Shown, canvas: &web_sys::HtmlCanvasElement) -> Option<(u32, u32)> {
     let view = state.view.get();
     let colours = state
         .ready_model()
         .map(|m| m.card.colours())
         .unwrap_or_default();
-    let Some(result) = result else {
-        canvas.set_width(0);
-        canvas.set_height(0);
-        return None;
+    let (image, mask, window) = match &shown {
+        Shown::Nothing => {
+            canvas.set_width(0);
+            canvas.set_height(0);
+            return None;
+        }
+        Shown::Flat { result, window } => (result.0.image.clone(), Some(&result.0.mask), *window),
+        Shown::Slice {
+            volume,
+            key,
+            mask,
+            window,
+        } => {
+            let slicing = volume.0.slicing(key.plane);
+            let image = slice_image(&volume.0, key.frame, &slicing, key.index);
+            (image, mask.as_ref().map(|m| &*m.0), Some(*window))
+        }
     };
-    let (w, h) = (result.image.width, result.image.height);
-    let rgba = if view.show_mask {
-        overlay_rgba(
-            &result.image,
-            &result.mask,
-            &colours,
-            view.opacity,
-            view.outline,
-        )
-    } else {
-        display_rgba(&result.image)
+    let image = match window {
+        Some(window) => windowed(&image, window),
+        None => image,
+    };
+    let (w, h) = (image.width, image.height);
+    let rgba = match mask {
+        Some(mask) if view.show_mask => {
+            overlay_rgba(&image, mask, &colours, view.opacity, view.outline)
+        }
+        _ => display_rgba(&image),
     };
     if canvas.width() != w || canvas.height() != h {
         canvas.set_width(w);
@@ -196,6 +287,24 @@ fn draw(
     let data = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w, h).ok()?;
     let _ = context.put_image_data(&data, 0.0, 0.0);
     Some((w, h))
+}
+
+/// Right-drag or Shift+drag: `dy` screen pixels move the level, `dx` the width, by 1/512 of
+/// the item's full range per pixel (so a drag across the viewer spans the data).
+fn drag_window(state: AppState, dx: f64, dy: f64) {
+    let Some(item) = state.selected_item_untracked() else {
+        return;
+    };
+    let current = untrack(|| state.window_for(&item)).window;
+    let per_pixel = (item.full_range.width / 512.0).max(1e-6);
+    state.window.set(Some(WindowChoice {
+        item: item.id,
+        preset: "custom".into(),
+        window: Window::new(
+            current.center - dy as f32 * per_pixel,
+            current.width + dx as f32 * per_pixel,
+        ),
+    }));
 }
 
 /// The zoom and offset that show a `w`×`h` image whole and centred in `port`.
@@ -219,10 +328,17 @@ fn fit(port: &web_sys::HtmlDivElement, w: u32, h: u32) -> View {
 /// Wheel zoom needs a non-passive listener to stop the page from scrolling; Leptos's `on:`
 /// listeners are passive for wheel events, so this one is added by hand. The viewport lives
 /// as long as the page, so the closure is deliberately leaked.
-fn attach_wheel(port: &web_sys::HtmlDivElement, view_box: RwSignal<View>) {
+fn attach_wheel(state: AppState, port: &web_sys::HtmlDivElement, view_box: RwSignal<View>) {
     let target = port.clone();
     let handler = Closure::<dyn Fn(WheelEvent)>::new(move |e: WheelEvent| {
         e.prevent_default();
+        // On a volume the wheel scrolls slices (up: towards the positive end); Ctrl zooms.
+        if !e.ctrl_key() && e.delta_y() != 0.0 {
+            let delta = if e.delta_y() < 0.0 { 1 } else { -1 };
+            if volume::step(state, delta) {
+                return;
+            }
+        }
         let rect = target.get_bounding_client_rect();
         let (mx, my) = (
             e.client_x() as f64 - rect.left(),

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use burn::tensor::Device;
 use unet::{Checkpoint, ModelCard, UNet, UNetConfig};
+use unet_imaging::Image;
 
 use crate::platform::{now_ms, yield_now};
 
@@ -42,6 +43,11 @@ pub enum Request {
     Segment {
         /// The image file as dropped.
         bytes: Arc<Vec<u8>>,
+    },
+    /// Segment one decoded 2-D image (a picture, a DICOM image or a volume's slice).
+    SegmentImage {
+        /// The image, as decoded at intake.
+        image: Arc<Image>,
     },
 }
 
@@ -121,7 +127,20 @@ impl Engine {
                 Response::ModelLoaded(self.load(&source, &bytes).await.map(Arc::new))
             }
             Request::Segment { bytes } => {
-                Response::Segmented(self.segment(&bytes).await.map(Arc::new))
+                let prepared = self.model.as_ref().map(|loaded| {
+                    pipeline::prepare(&loaded.checkpoint.config, &loaded.checkpoint.card, &bytes)
+                });
+                Response::Segmented(self.segment(prepared).await.map(Arc::new))
+            }
+            Request::SegmentImage { image } => {
+                let prepared = self.model.as_ref().map(|loaded| {
+                    pipeline::prepare_image(
+                        &loaded.checkpoint.config,
+                        &loaded.checkpoint.card,
+                        Image::clone(&image),
+                    )
+                });
+                Response::Segmented(self.segment(prepared).await.map(Arc::new))
             }
         }
     }
@@ -176,13 +195,16 @@ impl Engine {
         self.backend = BackendInfo::cpu(reason);
     }
 
-    async fn segment(&mut self, bytes: &[u8]) -> Result<Segmentation, String> {
-        let Some(loaded) = &mut self.model else {
+    /// Runs a prepared input (`None`: there was no model to prepare it for).
+    async fn segment(
+        &mut self,
+        prepared: Option<Result<pipeline::Prepared, SegmentError>>,
+    ) -> Result<Segmentation, String> {
+        let (Some(loaded), Some(prepared)) = (&mut self.model, prepared) else {
             return Err("no model is loaded yet".into());
         };
         let config = loaded.checkpoint.config;
-        let prepared = pipeline::prepare(&config, &loaded.checkpoint.card, bytes)
-            .map_err(|e| e.to_string())?;
+        let prepared = prepared.map_err(|e| e.to_string())?;
         yield_now().await;
 
         let cpu = unet::inference::cpu_device();

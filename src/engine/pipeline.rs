@@ -70,6 +70,18 @@ pub fn prepare(
 ) -> Result<Prepared, SegmentError> {
     let start = now_ms();
     let image = decode_image(bytes).map_err(|e| input_error(&e))?;
+    let mut prepared = prepare_image(config, card, image)?;
+    prepared.decode_ms = now_ms() - start;
+    Ok(prepared)
+}
+
+/// Builds the model input of an image decoded earlier (at intake, or cut from a volume).
+pub fn prepare_image(
+    config: &UNetConfig,
+    card: &ModelCard,
+    image: Image,
+) -> Result<Prepared, SegmentError> {
+    let start = now_ms();
     let planes =
         to_planes(&image, config.n_channels, &card.preprocessing).map_err(|e| input_error(&e))?;
     Ok(Prepared {

@@ -5,6 +5,7 @@ pub mod download;
 pub mod fetch;
 pub mod files;
 pub mod gpu;
+pub mod libc;
 pub mod panic;
 
 use wasm_bindgen::JsValue;

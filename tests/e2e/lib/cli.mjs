@@ -19,3 +19,16 @@ export function cliMask(model, image) {
   fs.rmSync(out, { recursive: true, force: true });
   return bytes;
 }
+
+/** The CLI's label map (`STEM.mask.nii.gz` bytes) for `model` and a NIfTI `volume` (paths). */
+export function cliVolumeMask(model, volume, extra = []) {
+  if (!fs.existsSync(CLI)) {
+    throw new Error(`${CLI} is missing: build it with \`cargo build -p unet-cli\` (scripts/e2e.sh does)`);
+  }
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-cli-'));
+  execFileSync(CLI, ['predict', '--model', model, volume, '--out', out, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const stem = path.basename(volume).replace(/\.nii(\.gz)?$/, '');
+  const bytes = fs.readFileSync(path.join(out, `${stem}.mask.nii.gz`));
+  fs.rmSync(out, { recursive: true, force: true });
+  return bytes;
+}

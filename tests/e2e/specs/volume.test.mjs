@@ -1,0 +1,158 @@
+// A NIfTI volume in the app, on the CPU backend with the default (brain) model: it opens on its
+// middle axial slice; the slider, the keyboard and the wheel scroll; the plane changes the slice
+// count; window presets change the display; "segment all" runs with progress; the exported
+// .nii.gz has the input's geometry and equals `unet predict`'s label map voxel for voxel; a
+// truncated volume gets an item error and the app keeps working.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { openApp, ROOT, defaultModelPath } from '../lib/setup.mjs';
+import { cliVolumeMask } from '../lib/cli.mjs';
+import { readNifti } from '../lib/nifti.mjs';
+
+// 33×41×25 int16 head, big-endian, 2 mm, sform: i → left, j → anterior, k → superior.
+const VOLUME = path.join(ROOT, 'data/fixtures/nibabel/anatomical.nii');
+let ctx;
+
+before(async () => {
+  if (!fs.existsSync(VOLUME)) {
+    execFileSync(path.join(ROOT, 'scripts/data/fetch_fixtures.sh'), { stdio: 'inherit' });
+  }
+  ctx = await openApp({ webgpu: false });
+});
+after(async () => ctx?.close());
+
+const byId = (id) => ctx.page.locator(`[data-testid=${id}]`);
+
+async function sliceIs(text) {
+  try {
+    await ctx.page.waitForFunction(
+      (t) => document.querySelector('[data-testid=slice-index]')?.textContent === t,
+      text,
+      { timeout: 30_000, polling: 50 },
+    );
+  } catch {
+    assert.equal(await byId('slice-index').textContent(), text);
+  }
+}
+
+test('a dropped NIfTI volume opens on its middle axial slice with its info', async () => {
+  await ctx.app.dropFiles([VOLUME]);
+  await ctx.page.locator('[data-testid=item][data-name="anatomical.nii"][data-state=done]').waitFor();
+  await ctx.app.waitForState('done');
+  const info = await byId('item-info').textContent();
+  assert.match(info, /NIfTI-1/, info);
+  assert.match(info, /33×41×25/, info);
+  assert.match(info, /spacing 2 × 2 × 2 mm/, info);
+  assert.equal(await byId('plane-select').inputValue(), 'axial');
+  await sliceIs('13 / 25');
+  // Axial slices: rows anterior → posterior (j, 41), columns right → left (i, 33).
+  const { width, height } = await ctx.app.canvasPixels();
+  assert.deepEqual([width, height], [33, 41]);
+  assert.equal(await byId('frame-select').count(), 0, 'a 3-D file has no frame choice');
+});
+
+test('the slider, the arrow keys and the wheel scroll through slices', async () => {
+  await byId('slice-slider').evaluate((el) => {
+    el.value = '4';
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await sliceIs('5 / 25');
+  await ctx.page.locator('footer').click();
+  await ctx.page.keyboard.press('ArrowUp');
+  await sliceIs('6 / 25');
+  await ctx.page.keyboard.press('ArrowDown');
+  await ctx.page.keyboard.press('ArrowDown');
+  await sliceIs('4 / 25');
+  await ctx.page.keyboard.press('ArrowDown');
+  await ctx.page.keyboard.press('ArrowDown');
+  await ctx.page.keyboard.press('ArrowDown');
+  await ctx.page.keyboard.press('ArrowDown');
+  await sliceIs('1 / 25');
+  const viewer = byId('viewer');
+  const box = await ctx.page.locator('.viewport').boundingBox();
+  await ctx.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await ctx.page.mouse.wheel(0, -120);
+  await sliceIs('2 / 25');
+  assert.equal(await viewer.count(), 1);
+});
+
+test('each plane has its own slice count', async () => {
+  for (const [plane, text, size] of [
+    ['coronal', '21 / 41', [33, 25]],
+    ['sagittal', '17 / 33', [41, 25]],
+    ['axial', '13 / 25', [33, 41]],
+  ]) {
+    await byId('plane-select').selectOption(plane);
+    await sliceIs(text);
+    const { width, height } = await ctx.app.canvasPixels();
+    assert.deepEqual([width, height], size, plane);
+  }
+});
+
+test('window presets and typed values change the display only', async () => {
+  assert.equal(await byId('window-preset').inputValue(), 'full range');
+  const before = await ctx.app.canvasPixels();
+  await byId('window-preset').selectOption('brain');
+  assert.equal(await byId('window-center').inputValue(), '40');
+  assert.equal(await byId('window-width').inputValue(), '80');
+  await ctx.page.waitForFunction(() => true);
+  const brain = await ctx.app.canvasPixels();
+  assert.notDeepEqual(brain.data, before.data, 'the brain window looks different');
+  await byId('window-width').fill('500');
+  await byId('window-width').dispatchEvent('change');
+  assert.equal(await byId('window-preset').inputValue(), 'custom');
+  await byId('window-preset').selectOption('full range');
+});
+
+test('"segment all" reaches every slice and the NIfTI export equals unet predict', async () => {
+  await byId('segment-all').click();
+  await ctx.page.waitForFunction(
+    () => document.querySelector('[data-testid=volume-progress]')?.textContent === '25 / 25',
+    null,
+    { timeout: 240_000, polling: 100 },
+  );
+  const [download] = await Promise.all([
+    ctx.page.waitForEvent('download'),
+    byId('export-nifti').click(),
+  ]);
+  assert.equal(download.suggestedFilename(), 'anatomical.mask.nii.gz');
+  const exported = readNifti(fs.readFileSync(await download.path()));
+  const input = readNifti(fs.readFileSync(VOLUME));
+  assert.deepEqual(exported.dims, [33, 41, 25]);
+  assert.equal(exported.datatype, 2, 'uint8 labels');
+  assert.deepEqual(exported.pixdim, input.pixdim);
+  assert.deepEqual(exported.srow, input.srow);
+  const labels = exported.data;
+  assert.equal(labels.length, 33 * 41 * 25);
+  assert.ok(labels.every((v) => v === 0 || v === 1), 'labels are 0/1');
+  const foreground = labels.reduce((n, v) => n + v, 0);
+  assert.ok(foreground > 0 && foreground < labels.length, `${foreground} foreground voxels`);
+
+  const cli = readNifti(cliVolumeMask(defaultModelPath(), VOLUME, ['--plane', 'axial']));
+  assert.deepEqual(cli.dims, exported.dims);
+  assert.deepEqual(cli.srow, exported.srow);
+  let differ = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== cli.data[i]) differ++;
+  // The same CPU kernels as the CLI: a voxel may only flip where a logit is within rounding of 0.
+  assert.ok(differ <= labels.length * 0.001, `${differ} of ${labels.length} voxels differ from unet predict`);
+});
+
+test('a truncated .nii.gz gets an item error and the app keeps working', async () => {
+  const gz = zlib.gzipSync(fs.readFileSync(VOLUME));
+  const truncated = gz.subarray(0, gz.length >> 1);
+  await ctx.app.dropFiles([{ name: 'truncated.nii.gz', mimeType: 'application/gzip', buffer: truncated }]);
+  const item = ctx.page.locator('[data-testid=item][data-name="truncated.nii.gz"]');
+  await item.locator('[data-testid=item-error]').waitFor({ timeout: 60_000 });
+  assert.equal(await item.getAttribute('data-state'), 'error');
+  const message = await item.locator('[data-testid=item-error]').textContent();
+  assert.ok(!message.includes('\n') && message.length > 0, message);
+  await ctx.page.locator('[data-testid=item][data-name="anatomical.nii"]').click();
+  await sliceIs('13 / 25');
+  await ctx.page.keyboard.press('ArrowUp');
+  await sliceIs('14 / 25');
+  await ctx.app.waitForState('done');
+});
