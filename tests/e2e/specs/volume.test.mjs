@@ -141,6 +141,19 @@ test('"segment all" reaches every slice and the NIfTI export equals unet predict
   assert.ok(differ <= labels.length * 0.001, `${differ} of ${labels.length} voxels differ from unet predict`);
 });
 
+test('a DICOM image shows its own window and its file info', async () => {
+  const mr = path.join(ROOT, 'data/fixtures/pydicom/MR_small.dcm');
+  await ctx.app.dropFiles([mr]);
+  await ctx.page.locator('[data-testid=item][data-name="MR_small.dcm"][data-state=done]').waitFor();
+  const info = await byId('item-info').textContent();
+  assert.match(info, /DICOM/, info);
+  assert.match(info, /modality MR/, info);
+  assert.equal(await byId('window-preset').inputValue(), 'file');
+  assert.equal(await byId('slice-slider').count(), 0, 'a 2-D image has no slices');
+  const { name } = await ctx.app.exportMask();
+  assert.equal(name, 'MR_small.mask.png');
+});
+
 test('a truncated .nii.gz gets an item error and the app keeps working', async () => {
   const gz = zlib.gzipSync(fs.readFileSync(VOLUME));
   const truncated = gz.subarray(0, gz.length >> 1);
