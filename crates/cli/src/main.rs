@@ -7,6 +7,7 @@ mod device;
 mod eval;
 mod info;
 mod init;
+mod inputs;
 mod output;
 mod predict;
 mod train;
@@ -28,10 +29,11 @@ struct Cli {
 enum Command {
     /// Segment images: writes DIR/STEM.mask.png (and DIR/STEM.logits.npy with --logits).
     Predict(predict::PredictArgs),
-    /// Describe a model: inferred architecture, parameter count, classes.
+    /// Describe a model (architecture, parameters, classes) or an image, volume or DICOM
+    /// series (format, dimensions, spacing, orientation, modality, transfer syntax).
     Info {
-        /// A .pth, .safetensors or unet-web model file.
-        model: PathBuf,
+        /// A model file (.pth, .pt, .ckpt, .safetensors), an image, a volume, or a DICOM folder.
+        file: PathBuf,
     },
     /// Convert a checkpoint to the project's format (safetensors with an embedded model card).
     Convert(convert::ConvertArgs),
@@ -49,7 +51,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Predict(args) => predict::run(&args),
-        Command::Info { model } => info::run(&model),
+        Command::Info { file } => info::run(&file),
         Command::Convert(args) => convert::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Bench(args) => bench::run(&args),

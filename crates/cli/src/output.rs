@@ -3,17 +3,9 @@
 use std::path::{Path, PathBuf};
 
 /// The input's name without its extensions (`scan.png` → `scan`, `brain.nii.gz` → `brain`),
-/// as the output files are named.
+/// as the output files are named (the imaging crate's rule, which the app uses too).
 pub fn stem(path: &Path) -> String {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "input".into());
-    let name = name.strip_suffix(".gz").unwrap_or(&name);
-    match name.rfind('.') {
-        Some(dot) if dot > 0 => name[..dot].to_string(),
-        _ => name.to_string(),
-    }
+    unet_imaging::file_stem(&path.to_string_lossy())
 }
 
 /// `dir/stem.suffix`.

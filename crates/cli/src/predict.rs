@@ -1,14 +1,16 @@
 //! `unet predict`: masks (and logits) for a batch of images; one bad file never stops the rest.
 
 use crate::device::{open, DeviceChoice};
-use crate::output::{load_model, path_in, stem, write};
-use crate::volume::{is_volume, predict_volume};
+use crate::inputs::{gather, Input};
+use crate::output::{load_model, path_in, write};
+use crate::volume::predict_volume;
 use clap::Args;
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use unet::Logits;
 use unet::UNet;
 use unet_imaging::{
-    decode_image, encode_mask_png, encode_npy_f32, mask_from_logits, to_planes, Image, Mask, Plane,
+    encode_mask_png, encode_npy_f32, mask_from_logits, to_planes, Content, Image, Mask, Plane,
 };
 
 /// Arguments of `unet predict`.
@@ -17,7 +19,8 @@ pub struct PredictArgs {
     /// A .pth, .safetensors or unet-web model file.
     #[arg(long)]
     model: PathBuf,
-    /// Images to segment (PNG, JPEG, BMP, TIFF, WebP) and NIfTI volumes (.nii, .nii.gz).
+    /// Images (PNG, JPEG, BMP, TIFF, WebP, single-frame DICOM), volumes (NIfTI .nii/.nii.gz,
+    /// multi-frame DICOM) and DICOM series (a folder, or the files given together).
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
     /// Output folder (created if missing).
@@ -50,19 +53,29 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", args.model.display()))?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("{}: cannot create: {e}", args.out.display()))?;
+    let inputs = gather(&args.inputs);
+    let total = inputs.len();
     let mut failed = 0;
-    for input in &args.inputs {
-        match predict_one(&checkpoint, &model, &device, input, args) {
-            Ok(written) => println!("{} -> {written}", input.display()),
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    for input in inputs {
+        // Two series in one folder share its name: the second becomes NAME-2.
+        let seen = taken.entry(input.stem.clone()).or_insert(0);
+        *seen += 1;
+        let stem = match *seen {
+            1 => input.stem.clone(),
+            n => format!("{}-{n}", input.stem),
+        };
+        match predict_one(&checkpoint, &model, &device, &input, &stem, args) {
+            Ok(written) => println!("{} -> {written}", input.label),
             Err(message) => {
-                eprintln!("error: {}: {message}", input.display());
+                eprintln!("error: {}: {message}", input.label);
                 failed += 1;
             }
         }
     }
     match failed {
         0 => Ok(()),
-        n => Err(format!("{n} of {} input(s) failed", args.inputs.len())),
+        n => Err(format!("{n} of {total} input(s) failed")),
     }
 }
 
@@ -70,24 +83,29 @@ fn predict_one(
     checkpoint: &unet::Checkpoint,
     model: &UNet,
     device: &burn::tensor::Device,
-    input: &Path,
+    input: &Input,
+    name: &str,
     args: &PredictArgs,
 ) -> Result<String, String> {
-    let bytes = std::fs::read(input).map_err(|e| format!("cannot read: {e}"))?;
-    if is_volume(input, &bytes) {
-        return predict_volume(checkpoint, model, device, input, &bytes, args);
+    let decoded = input.decoded.as_ref().map_err(Clone::clone)?;
+    let mut image = match &decoded.content {
+        Content::Volume(volume) => {
+            return predict_volume(checkpoint, model, device, input, volume, name, args)
+        }
+        Content::Image(image) => image.clone(),
+    };
+    if decoded.info.inverted {
+        unet_imaging::invert_range(&mut image.pixels);
     }
-    let image = decode_image(&bytes).map_err(|e| e.to_string())?;
     let (logits, mask, notes) = segment(checkpoint, model, device, &image)?;
     for note in notes {
-        eprintln!("note: {}: {note}", input.display());
+        eprintln!("note: {}: {note}", input.label);
     }
-    let name = stem(input);
-    let mask_path = path_in(&args.out, &name, "mask.png");
+    let mask_path = path_in(&args.out, name, "mask.png");
     write(&mask_path, &encode_mask_png(&mask))?;
     let mut written = mask_path.display().to_string();
     if args.logits {
-        let npy_path = path_in(&args.out, &name, "logits.npy");
+        let npy_path = path_in(&args.out, name, "logits.npy");
         let shape = [logits.classes, logits.height, logits.width];
         write(&npy_path, &encode_npy_f32(&shape, &logits.data))?;
         written.push_str(&format!(", {}", npy_path.display()));

@@ -2,12 +2,10 @@
 //! the shipped weights reach the model card's Dice on held-out slices, and `unet train`
 //! checkpoints, resumes and refuses to resume with other settings.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{ok, root, scratch, unet};
+use std::path::{Path, PathBuf};
 
 fn data() -> PathBuf {
     let dir = root().join("data/mni");
@@ -17,30 +15,6 @@ fn data() -> PathBuf {
         "the MNI template is missing: run scripts/data/fetch_mni.sh"
     );
     dir
-}
-
-fn unet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_unet"))
-        .args(args)
-        .output()
-        .expect("unet runs")
-}
-
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("unet-brain-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn ok(run: &Output) -> String {
-    assert!(
-        run.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
-    String::from_utf8_lossy(&run.stdout).into_owned()
 }
 
 fn heldout(out: &Path) -> (PathBuf, PathBuf) {

@@ -1,27 +1,15 @@
 //! The `unet` binary end to end, on the PyTorch parity fixtures of the model crate.
 
+mod common;
+
+use common::{scratch, text, unet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use unet_imaging::{decode_image, decode_npy_f32};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../unet/tests/fixtures/parity")
         .join(name)
-}
-
-fn unet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_unet"))
-        .args(args)
-        .output()
-        .expect("unet runs")
-}
-
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("unet-cli-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn relative_error(npy: &Path, expected: &Path) -> f32 {
@@ -33,10 +21,6 @@ fn relative_error(npy: &Path, expected: &Path) -> f32 {
         .zip(&b)
         .fold(0f32, |m, (x, y)| m.max((x - y).abs()))
         / scale
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `unet predict --model MODEL IMAGE --out OUT [--logits]`, asserting success.

@@ -146,7 +146,8 @@ pub fn decode_file(bytes: &[u8]) -> Result<Decoded, ImagingError> {
 /// Series Instance UID, then by slice size and orientation, so a mixed drop splits), each
 /// series sorted along its slice normal and stacked into one volume; every other file stands
 /// alone. Each result is named by [`file_stem`] of its file, or for a series by the folder its
-/// files share (else the first file's stem). Order: as given, a series where its first file was.
+/// files share (else the first file's stem). Order: as given, a series where its first file was;
+/// files of a series that does not stack (the same instance or position twice) come last.
 pub fn decode_files(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Result<Decoded, ImagingError>)> {
     let mut out: Vec<(String, Result<Decoded, ImagingError>)> = Vec::new();
     let mut series: BTreeMap<dicom::SeriesKey, (usize, Vec<(String, dicom::Slice)>)> =
@@ -172,14 +173,43 @@ pub fn decode_files(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Result<Decode
             Err(e) => out.push((file_stem(&name), Err(e))),
         }
     }
-    for (_, (slot, slices)) in series {
-        let name = series_name(slices.iter().map(|(n, _)| n.as_str()));
+    let mut apart = Vec::new();
+    for (_, (slot, mut named)) in series {
+        let slices: Vec<&dicom::Slice> = named.iter().map(|(_, s)| s).collect();
+        if named.len() == 1 || !dicom::is_stack(&slices) {
+            // Not a volume (one file, or the same place twice): each file is its own image.
+            let (first_name, first) = named.remove(0);
+            out[slot] = (file_stem(&first_name), first.into_decoded());
+            apart.extend(
+                named
+                    .into_iter()
+                    .map(|(n, s)| (file_stem(&n), s.into_decoded())),
+            );
+            continue;
+        }
+        let name = series_name(named.iter().map(|(n, _)| n.as_str()));
         out[slot] = (
             name,
-            dicom::stack(slices.into_iter().map(|(_, s)| s).collect()),
+            dicom::stack(named.into_iter().map(|(_, s)| s).collect()),
         );
     }
+    out.extend(apart);
     out
+}
+
+/// Flips values within their own finite range (`min + max - v`): a MONOCHROME1 image becomes
+/// bright-is-dense like every other, for the model, while keeping the range its preprocessing
+/// expects.
+pub fn invert_range(values: &mut [f32]) {
+    let (lo, hi) = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo <= hi {
+        values.iter_mut().for_each(|v| *v = lo + hi - *v);
+    }
 }
 
 /// The name a result is saved under: the file name without folders and without its
@@ -266,6 +296,13 @@ mod tests {
         );
         assert_eq!(series_name(["a/1.dcm", "b/2.dcm"].into_iter()), "1");
         assert_eq!(series_name(["1.dcm", "2.dcm"].into_iter()), "1");
+    }
+
+    #[test]
+    fn inversion_keeps_the_range() {
+        let mut v = vec![100.0, 400.0, 250.0];
+        invert_range(&mut v);
+        assert_eq!(v, vec![400.0, 100.0, 250.0]);
     }
 
     #[test]

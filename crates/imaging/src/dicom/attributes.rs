@@ -30,6 +30,7 @@ pub(super) struct Attributes {
     pub modality: Option<String>,
     pub description: Option<String>,
     pub series_uid: Option<String>,
+    pub instance_uid: Option<String>,
     pub instance: Option<i64>,
     /// Image Position (Patient) of the first frame, LPS millimetres.
     pub position: Option<[f64; 3]>,
@@ -136,6 +137,7 @@ impl Attributes {
             description: text(ds, tags::SERIES_DESCRIPTION)
                 .or_else(|| text(ds, tags::STUDY_DESCRIPTION)),
             series_uid: text(ds, tags::SERIES_INSTANCE_UID),
+            instance_uid: text(ds, tags::SOP_INSTANCE_UID),
             instance: text(ds, tags::INSTANCE_NUMBER).and_then(|s| s.parse().ok()),
             position: position(ds).or_else(|| frame_positions.first().copied()),
             orientation,

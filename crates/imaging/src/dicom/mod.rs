@@ -24,7 +24,7 @@ mod series;
 mod syntax;
 
 use attributes::{text, Attributes};
-pub(crate) use series::{stack, SeriesKey};
+pub(crate) use series::{is_stack, stack, SeriesKey};
 
 /// Whether `bytes` look like DICOM: "DICM" after the 128-byte preamble or at the start, or a
 /// bare data set (no file meta) starting with a group-0008 element, as old scanners wrote.
@@ -114,10 +114,20 @@ pub(crate) fn read_slice(bytes: &[u8]) -> Result<Slice, ImagingError> {
         jpeg2k::check(&object, &attrs)?;
     }
 
-    let decoded = object
-        .decode_pixel_data()
-        .map_err(|e| ImagingError::Dicom(one_line(&e.to_string())))?;
-    let converted = pixels::convert(&decoded, &attrs)?;
+    let decoded = object.decode_pixel_data().map_err(|e| {
+        let why = causes(&e);
+        if why.contains("unsupported") || why.contains("not supported") {
+            // A valid file using a codec feature dicom-rs lacks (12-bit JPEG, say).
+            ImagingError::DicomSyntax(format!(
+                "{} using a feature this decoder lacks ({why}): convert it to uncompressed DICOM (for example `gdcmconv --raw`) and try again",
+                syntax.name
+            ))
+        } else {
+            ImagingError::Dicom(format!("cannot decode its {} pixel data: {why}", syntax.name))
+        }
+    })?;
+    let big_endian = ts_uid == "1.2.840.10008.1.2.2";
+    let converted = pixels::convert(&decoded, &attrs, big_endian)?;
 
     let info = FileInfo {
         format: "DICOM".into(),
@@ -195,7 +205,14 @@ fn guard(attrs: &Attributes, file_len: usize, compressed: bool) -> Result<(), Im
             attrs.frames
         )));
     }
-    let bytes = samples * u64::from(attrs.bits_allocated.div_ceil(8).max(1));
+    // 1-bit data is packed; native YBR_FULL_422 stores two samples per pixel (Y Y Cb Cr).
+    let per_pixel_bits = u64::from(attrs.bits_allocated.max(1))
+        * if attrs.photometric == "YBR_FULL_422" && !compressed {
+            2
+        } else {
+            u64::from(attrs.samples_per_pixel.max(1))
+        };
+    let bytes = (rows * cols * attrs.frames as u64 * per_pixel_bits).div_ceil(8);
     // Lossless codecs rarely beat 100:1 on real images; 1000:1 leaves room for blank frames
     // while refusing a 1 KB file that claims gigabytes.
     let plausible = if compressed {
@@ -209,6 +226,21 @@ fn guard(attrs: &Attributes, file_len: usize, compressed: bool) -> Result<(), Im
         )));
     }
     Ok(())
+}
+
+/// An error and its sources on one line: dicom-rs's outer messages ("Could not decode pixel
+/// data") say little; the innermost says what the codec refused.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![one_line(&error.to_string())];
+    let mut source = error.source();
+    while let Some(e) = source {
+        let part = one_line(&e.to_string());
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
 }
 
 /// dicom-rs errors can span lines (snafu backtraces); the app shows one line.

@@ -17,9 +17,12 @@ pub(super) struct Converted {
     pub bit_depth: BitDepth,
 }
 
+/// `big_endian_words`: the file was explicit VR big endian, whose OW pixel data dicom-rs hands
+/// over as 16-bit words in host order; 32-bit samples then arrive with their halves swapped.
 pub(super) fn convert(
     decoded: &DecodedPixelData<'_>,
     attrs: &Attributes,
+    big_endian_words: bool,
 ) -> Result<Converted, ImagingError> {
     let pixels = attrs.rows * attrs.columns * attrs.frames;
     let spp = usize::from(decoded.samples_per_pixel());
@@ -43,8 +46,15 @@ pub(super) fn convert(
             "DICOM with {spp} samples per pixel"
         )));
     }
-    let data = decoded.data();
+    let photometric = decoded.photometric_interpretation().to_string();
+    let upsampled;
+    let mut data = decoded.data();
     let needed = pixels * spp * bytes_per_sample;
+    if photometric == "YBR_FULL_422" && spp == 3 && bytes_per_sample == 1 && data.len() < needed {
+        // Native 4:2:2 keeps Y Y Cb Cr for each pair of pixels in a row.
+        upsampled = upsample_422(data, attrs.columns, pixels);
+        data = &upsampled;
+    }
     if data.len() < needed {
         return Err(ImagingError::Dicom(format!(
             "the pixel data has {} bytes but {} frame(s) of {}×{} need {needed}",
@@ -61,6 +71,9 @@ pub(super) fn convert(
         let raw = match bytes_per_sample {
             1 => u32::from(data[at]),
             2 => u32::from(u16::from_le_bytes([data[at], data[at + 1]])),
+            _ if big_endian_words => {
+                u32::from_le_bytes([data[at + 2], data[at + 3], data[at], data[at + 1]])
+            }
             _ => u32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]),
         };
         let mask = if stored >= 32 {
@@ -76,7 +89,6 @@ pub(super) fn convert(
         }
     };
 
-    let photometric = decoded.photometric_interpretation().to_string();
     if spp == 1 {
         if let Some(palette) = &attrs.palette {
             return Ok(apply_palette(palette, (0..pixels).map(sample)));
@@ -127,12 +139,30 @@ pub(super) fn convert(
     Ok(Converted {
         samples: 3,
         values,
-        bit_depth: if bits_allocated == 8 {
-            BitDepth::U8
-        } else {
-            BitDepth::U16
+        bit_depth: match bits_allocated {
+            8 => BitDepth::U8,
+            16 => BitDepth::U16,
+            _ => BitDepth::F32,
         },
     })
+}
+
+/// Y0 Y1 Cb Cr per horizontal pair to Y Cb Cr per pixel (an odd last column reuses its pair's
+/// chroma). Short data yields a short result, which the caller reports.
+fn upsample_422(data: &[u8], columns: usize, pixels: usize) -> Vec<u8> {
+    let rows = pixels / columns.max(1);
+    let row_bytes = columns.div_ceil(2) * 4;
+    let mut out = Vec::with_capacity(pixels * 3);
+    for row in data.chunks_exact(row_bytes).take(rows) {
+        for (pair, chunk) in row.chunks_exact(4).enumerate() {
+            let [y0, y1, cb, cr] = [chunk[0], chunk[1], chunk[2], chunk[3]];
+            out.extend_from_slice(&[y0, cb, cr]);
+            if pair * 2 + 1 < columns {
+                out.extend_from_slice(&[y1, cb, cr]);
+            }
+        }
+    }
+    out
 }
 
 /// Full-range YCbCr (ITU-R BT.601, as PS3.3 C.7.6.3.1.2 defines YBR_FULL) to RGB, rounded.

@@ -32,6 +32,31 @@ impl SeriesKey {
     }
 }
 
+/// Whether `slices` (one series key) form a stack: no instance twice and, where positions are
+/// known, no two slices at the same place. A folder holding the same image in several encodings,
+/// or two echoes at each position, is not one volume.
+pub(crate) fn is_stack(slices: &[&Slice]) -> bool {
+    let mut uids: Vec<&str> = slices
+        .iter()
+        .filter_map(|s| s.attrs.instance_uid.as_deref())
+        .collect();
+    let named = uids.len();
+    uids.sort_unstable();
+    uids.dedup();
+    if uids.len() != named {
+        return false;
+    }
+    let mut places: Vec<[i64; 3]> = slices
+        .iter()
+        .filter_map(|s| s.attrs.position)
+        .map(|p| p.map(|x| (x * 1000.0).round() as i64))
+        .collect();
+    let placed = places.len();
+    places.sort_unstable();
+    places.dedup();
+    places.len() == placed
+}
+
 /// Stacks `slices` (one series, or one multi-frame file) into a volume, sorted along the
 /// slice normal; a lone single-frame slice stays a 2-D image.
 pub(crate) fn stack(mut slices: Vec<Slice>) -> Result<Decoded, ImagingError> {

@@ -289,10 +289,13 @@ impl Header {
             m[3][3] = 1.0;
             return m;
         }
+        // Neither is set (Analyze heritage): nibabel's base affine, radiological x and the
+        // origin at the centre, so the volume sits where nibabel and FSL put it.
+        let centre = |axis: usize| (self.dims[axis + 1].max(1) - 1) as f64 / 2.0 * spacing[axis];
         [
-            [spacing[0], 0.0, 0.0, 0.0],
-            [0.0, spacing[1], 0.0, 0.0],
-            [0.0, 0.0, spacing[2], 0.0],
+            [-spacing[0], 0.0, 0.0, centre(0)],
+            [0.0, spacing[1], 0.0, -centre(1)],
+            [0.0, 0.0, spacing[2], -centre(2)],
             [0.0, 0.0, 0.0, 1.0],
         ]
     }

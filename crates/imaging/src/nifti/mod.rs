@@ -313,6 +313,10 @@ mod tests {
         }
         let v = decode_nifti(&h).unwrap();
         assert_eq!(v.data, vec![8.0, 10.0, 11.0, 160.0]);
-        assert_eq!(v.affine[0][0], 1.0, "no qform/sform: plain spacing");
+        assert_eq!(
+            v.affine[0][0], -1.0,
+            "no qform/sform: nibabel's base affine"
+        );
+        assert_eq!(v.affine[0][3], 0.5, "centred on the volume");
     }
 }

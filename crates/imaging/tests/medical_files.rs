@@ -1,0 +1,436 @@
+//! Real DICOM and NIfTI files from pydicom's and nibabel's wheels, decoded here and compared
+//! with what pydicom and nibabel read from the same bytes (`tests/data/medical_expected.json`,
+//! written by `scripts/data/medical_expected.py`). The files are fetched by
+//! `scripts/data/fetch_fixtures.sh` (part of `scripts/setup.sh test`).
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use unet_imaging::{decode_file, decode_files, Content, Decoded};
+
+fn fixtures(kind: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/fixtures")
+        .join(kind);
+    assert!(
+        dir.is_dir(),
+        "{} is missing: run scripts/data/fetch_fixtures.sh",
+        dir.display()
+    );
+    dir
+}
+
+fn expected() -> Value {
+    let text = include_str!("data/medical_expected.json");
+    serde_json::from_str(text).expect("expected values parse")
+}
+
+fn read(kind: &str, file: &str) -> Vec<u8> {
+    std::fs::read(fixtures(kind).join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+/// How far a value may be from pydicom's: lossy codecs differ between decoders by a few
+/// levels; YBR conversion rounds.
+fn tolerance(entry: &Value) -> f64 {
+    let range = num(&entry["pixels"]["max"]) - num(&entry["pixels"]["min"]);
+    if entry["lossy"].as_bool() == Some(true) {
+        (range * 0.02).max(3.0)
+    } else if entry["color_conversion"].is_string() {
+        1.0
+    } else {
+        // Integers, and rescaled values to f32 precision.
+        (num(&entry["pixels"]["max"]).abs() * 1e-6).max(1e-3)
+    }
+}
+
+/// The value at (frame, row, col, channel) of a decoded file.
+fn value_at(decoded: &Decoded, at: &[usize]) -> f64 {
+    match &decoded.content {
+        Content::Image(image) => {
+            let c = image.channel_count();
+            let (row, col) = (at[1], at[2]);
+            let channel = at.get(3).copied().unwrap_or(0);
+            f64::from(image.pixels[(row * image.width as usize + col) * c + channel])
+        }
+        Content::Volume(volume) => {
+            let [cols, rows, _] = volume.dims;
+            f64::from(volume.data[at[0] * rows * cols + at[1] * cols + at[2]])
+        }
+    }
+}
+
+/// Valid files whose codec feature dicom-rs lacks (README's format table): each must fail with
+/// a message that names the feature and says how to convert.
+const UNSUPPORTED: [(&str, &str); 5] = [
+    ("JPGExtended.dcm", "SamplePrecision(12)"),
+    ("SC_rgb_rle_32bit.dcm", "BitsAllocated"),
+    ("SC_rgb_rle_32bit_2frame.dcm", "BitsAllocated"),
+    ("rtdose_rle.dcm", "BitsAllocated"),
+    ("rtdose_rle_1frame.dcm", "BitsAllocated"),
+];
+
+/// dicom-rs cannot parse it: an element declares 1.2 GB in a 4 KB file (pydicom reads past it);
+/// refused up front before anything is allocated.
+const UNPARSABLE: [(&str, &str); 1] = [("SC_rgb_jpeg.dcm", "declares 1230128452 bytes")];
+
+/// JPEG baseline marked RGB whose stream has neither JFIF nor Adobe marker and component ids
+/// 1-2-3: pydicom trusts the DICOM header (RGB), jpeg-decoder the stream (YCbCr), so colours
+/// differ. Known and documented; they must still decode.
+const COLOUR_DEVIATION: [&str; 2] = [
+    "SC_jpeg_no_color_transform.dcm",
+    "SC_jpeg_no_color_transform_2.dcm",
+];
+
+#[test]
+fn dicom_files_decode_like_pydicom() {
+    let expected = expected();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for entry in expected["dicom"].as_array().expect("dicom list") {
+        let file = entry["file"].as_str().expect("file");
+        let result = decode_file(&read("pydicom", file));
+        if let Some((_, feature)) = UNSUPPORTED.iter().find(|(f, _)| *f == file) {
+            let msg = result.expect_err(file).to_string();
+            assert!(
+                msg.contains(feature) && msg.contains("convert it") && !msg.contains('\n'),
+                "{file}: {msg}"
+            );
+            checked += 1;
+            continue;
+        }
+        if let Some((_, reason)) = UNPARSABLE.iter().find(|(f, _)| *f == file) {
+            let msg = result.expect_err(file).to_string();
+            assert!(msg.contains(reason) && !msg.contains('\n'), "{file}: {msg}");
+            checked += 1;
+            continue;
+        }
+        if COLOUR_DEVIATION.contains(&file) {
+            assert!(result.is_ok(), "{file}: {result:?}");
+            checked += 1;
+            continue;
+        }
+        let decoded = match result {
+            Ok(d) => d,
+            Err(e) => {
+                failures.push(format!("{file}: {e}"));
+                continue;
+            }
+        };
+        let shape: Vec<usize> = entry["shape"]
+            .as_array()
+            .expect("shape")
+            .iter()
+            .map(|v| v.as_u64().expect("dim") as usize)
+            .collect();
+        let (frames, rows, cols) = (shape[0], shape[1], shape[2]);
+        let colour = shape.len() == 4;
+        match &decoded.content {
+            Content::Image(image) => {
+                assert_eq!(frames, 1, "{file}: one frame decodes to an image");
+                assert_eq!(
+                    (image.height as usize, image.width as usize),
+                    (rows, cols),
+                    "{file}"
+                );
+                assert_eq!(image.channel_count(), if colour { 3 } else { 1 }, "{file}");
+            }
+            Content::Volume(volume) => {
+                assert_eq!(volume.dims, [cols, rows, frames], "{file}");
+                if colour {
+                    // Colour cine loops become luminance volumes: only the size is comparable.
+                    checked += 1;
+                    continue;
+                }
+            }
+        }
+        assert_eq!(decoded.info.format, "DICOM");
+        assert_eq!(
+            decoded.info.modality.as_deref(),
+            entry["modality"].as_str(),
+            "{file}"
+        );
+        let uid = entry["transfer_syntax_uid"].as_str().expect("ts uid");
+        assert!(
+            decoded
+                .info
+                .transfer_syntax
+                .as_deref()
+                .unwrap_or("")
+                .contains(uid),
+            "{file}: {:?}",
+            decoded.info.transfer_syntax
+        );
+        if let (Some(c), Some(w)) = (
+            entry["window_center"].as_f64(),
+            entry["window_width"].as_f64(),
+        ) {
+            let window = decoded.info.window.expect("window read");
+            assert_eq!(
+                (f64::from(window.center), f64::from(window.width)),
+                (c, w),
+                "{file}"
+            );
+        }
+
+        let tol = tolerance(entry);
+        // pydicom reduces 16-bit palette entries to their high byte.
+        let palette16 = entry["photometric_interpretation"] == "PALETTE COLOR"
+            && matches!(&decoded.content, Content::Image(i) if i.bit_depth == unet_imaging::BitDepth::U16);
+        for sample in entry["pixels"]["samples"].as_array().expect("samples") {
+            let at: Vec<usize> = sample["at"]
+                .as_array()
+                .expect("at")
+                .iter()
+                .map(|v| v.as_u64().expect("index") as usize)
+                .collect();
+            let mut got = value_at(&decoded, &at);
+            if palette16 {
+                got = (got as u32 >> 8) as f64;
+            }
+            let want = num(&sample["value"]);
+            if (got - want).abs() > tol {
+                failures.push(format!("{file} at {at:?}: {got} (pydicom {want}, ±{tol})"));
+            }
+        }
+        checked += 1;
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(checked >= 50, "only {checked} files checked");
+}
+
+#[test]
+fn dicom_files_without_usable_pixels_fail_with_one_line() {
+    for entry in expected()["dicom_skipped"]
+        .as_array()
+        .expect("skipped list")
+    {
+        let file = entry["file"].as_str().expect("file");
+        match decode_file(&read("pydicom", file)) {
+            Err(e) => {
+                let msg = e.to_string();
+                assert!(!msg.contains('\n') && msg.contains(':'), "{file}: {msg}");
+            }
+            // pydicom's plugin failing does not make the file bad for every decoder; but a
+            // file with no pixel data must never decode.
+            Ok(_) => assert!(
+                !entry["reason"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("no Pixel Data"),
+                "{file} decoded though it has no pixel data"
+            ),
+        }
+    }
+}
+
+#[test]
+fn nifti_files_decode_like_nibabel() {
+    for entry in expected()["nifti"].as_array().expect("nifti list") {
+        let file = entry["file"].as_str().expect("file");
+        let decoded = decode_file(&read("nibabel", file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let Content::Volume(volume) = &decoded.content else {
+            panic!("{file}: not a volume");
+        };
+        assert_eq!(
+            decoded.info.format,
+            format!("NIfTI-{}", entry["version"]),
+            "{file}"
+        );
+        let dims: Vec<usize> = entry["dims"]
+            .as_array()
+            .expect("dims")
+            .iter()
+            .map(|v| v.as_u64().expect("dim") as usize)
+            .collect();
+        assert_eq!(&volume.dims[..], &dims[..3], "{file}");
+        assert_eq!(
+            volume.frames,
+            dims[3..].iter().product::<usize>().max(1),
+            "{file}"
+        );
+        for (r, row) in entry["affine"]
+            .as_array()
+            .expect("affine")
+            .iter()
+            .enumerate()
+        {
+            for (c, want) in row.as_array().expect("row").iter().enumerate() {
+                let got = volume.affine[r][c];
+                assert!(
+                    (got - num(want)).abs() < 1e-4,
+                    "{file} affine[{r}][{c}] {got} vs {want}"
+                );
+            }
+        }
+        let voxels = volume.voxels();
+        for sample in entry["voxels"]["samples"].as_array().expect("samples") {
+            let at: Vec<usize> = sample["at"]
+                .as_array()
+                .expect("at")
+                .iter()
+                .map(|v| v.as_u64().expect("index") as usize)
+                .collect();
+            // Frames beyond t flatten in NIfTI order, fastest first.
+            let mut frame = 0;
+            for (axis, &i) in at.iter().enumerate().skip(3).rev() {
+                frame = frame * dims[axis] + i;
+            }
+            let got = volume.data[frame * voxels + at[0] + dims[0] * (at[1] + dims[1] * at[2])];
+            match sample["value"].as_f64() {
+                Some(want) => assert!(
+                    (f64::from(got) - want).abs() <= want.abs() * 1e-5 + 1e-4,
+                    "{file} at {at:?}: {got} vs {want}"
+                ),
+                None => assert!(got.is_nan(), "{file} at {at:?}: {got} should be NaN"),
+            }
+        }
+    }
+}
+
+/// The five MR_small encodings (implicit, explicit little and big endian, RLE, JPEG 2000,
+/// JPEG-LS) hold the same pixels: decoded alike, bit for bit.
+#[test]
+fn every_encoding_of_one_image_decodes_to_the_same_pixels() {
+    let reference = decode_file(&read("pydicom", "MR_small.dcm")).expect("MR_small");
+    for file in [
+        "MR_small_implicit.dcm",
+        "MR_small_bigendian.dcm",
+        "MR_small_expb.dcm",
+        "MR_small_RLE.dcm",
+        "MR_small_jp2klossless.dcm",
+        "MR_small_jpeg_ls_lossless.dcm",
+    ] {
+        let decoded = decode_file(&read("pydicom", file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(decoded.content, reference.content, "{file}");
+    }
+}
+
+/// Single-frame files of different series dropped together stay separate 2-D images.
+#[test]
+fn files_of_different_series_stay_apart() {
+    let frames = ["rtdose_1frame.dcm", "CT_small.dcm", "MR_small.dcm"];
+    let files: Vec<(String, Vec<u8>)> = frames
+        .iter()
+        .map(|f| (format!("drop/{f}"), read("pydicom", f)))
+        .collect();
+    let results = decode_files(files);
+    // Three different series: three results, none stacked.
+    assert_eq!(results.len(), 3);
+    assert!(results.iter().all(|(_, r)| matches!(
+        r,
+        Ok(Decoded {
+            content: Content::Image(_),
+            ..
+        })
+    )));
+}
+
+/// A DICOM series written by pydicom from nibabel's `anatomical.nii`
+/// (`scripts/data/make_series.py`), files named out of slice order, with a localizer of another
+/// series and a README in the folder: the series stacks into one volume whose every voxel lies,
+/// by its affine, where nibabel puts the same value.
+#[test]
+fn a_dicom_series_lands_where_nibabel_puts_the_volume() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/series/anatomical");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("series folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let files = names
+        .iter()
+        .map(|n| {
+            (
+                format!("anatomical/{n}"),
+                std::fs::read(dir.join(n)).expect("read"),
+            )
+        })
+        .collect();
+    let results = decode_files(files);
+    let mut volumes = Vec::new();
+    let mut images = 0;
+    let mut errors = 0;
+    for (stem, result) in &results {
+        match result {
+            Ok(Decoded {
+                content: Content::Volume(v),
+                info,
+            }) => volumes.push((stem.clone(), v, info)),
+            Ok(Decoded {
+                content: Content::Image(_),
+                ..
+            }) => images += 1,
+            Err(_) => errors += 1,
+        }
+    }
+    assert_eq!(
+        (volumes.len(), images, errors),
+        (1, 1, 1),
+        "series, localizer, README"
+    );
+    let (stem, series, info) = &volumes[0];
+    assert_eq!(stem, "anatomical", "named by its folder");
+    assert_eq!(info.files, 25);
+    assert_eq!(info.modality.as_deref(), Some("MR"));
+    assert_eq!(series.dims, [33, 41, 25]);
+
+    let Content::Volume(nifti) = decode_file(&read("nibabel", "anatomical.nii"))
+        .expect("nifti")
+        .content
+    else {
+        panic!("anatomical.nii is a volume");
+    };
+    let inverse = invert(&nifti.affine);
+    let mut compared = 0;
+    for k in 0..series.dims[2] {
+        for j in 0..series.dims[1] {
+            for i in 0..series.dims[0] {
+                let world = apply(&series.affine, [i as f64, j as f64, k as f64]);
+                let n = apply(&inverse, world).map(|x| x.round());
+                assert!(
+                    n.iter().all(|x| *x >= 0.0),
+                    "voxel {i},{j},{k} maps outside: {n:?}"
+                );
+                let [a, b, c] = n.map(|x| x as usize);
+                let dicom = series.data[i + 33 * (j + 41 * k)];
+                assert_eq!(dicom, nifti.at(a, b, c), "voxel {i},{j},{k} -> {a},{b},{c}");
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 33 * 41 * 25);
+}
+
+fn apply(m: &[[f64; 4]; 4], p: [f64; 3]) -> [f64; 3] {
+    std::array::from_fn(|r| m[r][0] * p[0] + m[r][1] * p[1] + m[r][2] * p[2] + m[r][3])
+}
+
+/// Inverse of an affine (3×3 by cofactors, then the translation).
+fn invert(m: &[[f64; 4]; 4]) -> [[f64; 4]; 4] {
+    let a = |r: usize, c: usize| m[r][c];
+    let det = a(0, 0) * (a(1, 1) * a(2, 2) - a(1, 2) * a(2, 1))
+        - a(0, 1) * (a(1, 0) * a(2, 2) - a(1, 2) * a(2, 0))
+        + a(0, 2) * (a(1, 0) * a(2, 1) - a(1, 1) * a(2, 0));
+    let mut inv = [[0.0; 4]; 4];
+    for r in 0..3 {
+        for c in 0..3 {
+            let (r1, r2) = ((c + 1) % 3, (c + 2) % 3);
+            let (c1, c2) = ((r + 1) % 3, (r + 2) % 3);
+            inv[r][c] = (a(r1, c1) * a(r2, c2) - a(r1, c2) * a(r2, c1)) / det;
+        }
+    }
+    for r in 0..3 {
+        inv[r][3] = -(0..3).map(|c| inv[r][c] * m[c][3]).sum::<f64>();
+    }
+    inv[3][3] = 1.0;
+    inv
+}
