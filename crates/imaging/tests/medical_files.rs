@@ -421,15 +421,13 @@ fn invert(m: &[[f64; 4]; 4]) -> [[f64; 4]; 4] {
         - a(0, 1) * (a(1, 0) * a(2, 2) - a(1, 2) * a(2, 0))
         + a(0, 2) * (a(1, 0) * a(2, 1) - a(1, 1) * a(2, 0));
     let mut inv = [[0.0; 4]; 4];
-    for r in 0..3 {
-        for c in 0..3 {
+    for (r, row) in inv.iter_mut().enumerate().take(3) {
+        for (c, cell) in row.iter_mut().enumerate().take(3) {
             let (r1, r2) = ((c + 1) % 3, (c + 2) % 3);
             let (c1, c2) = ((r + 1) % 3, (r + 2) % 3);
-            inv[r][c] = (a(r1, c1) * a(r2, c2) - a(r1, c2) * a(r2, c1)) / det;
+            *cell = (a(r1, c1) * a(r2, c2) - a(r1, c2) * a(r2, c1)) / det;
         }
-    }
-    for r in 0..3 {
-        inv[r][3] = -(0..3).map(|c| inv[r][c] * m[c][3]).sum::<f64>();
+        row[3] = -(0..3).map(|c| row[c] * m[c][3]).sum::<f64>();
     }
     inv[3][3] = 1.0;
     inv
