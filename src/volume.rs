@@ -208,9 +208,11 @@ pub fn segment_all(state: AppState, export: bool) {
                 // Let the page paint and take input between slices.
                 yield_now().await;
             }
-            state
-                .volume_job
-                .update(|job| job.iter_mut().for_each(|j| j.done = index + 1));
+            state.volume_job.update(|job| {
+                if let Some(job) = job {
+                    job.done = index + 1;
+                }
+            });
         }
         // The model may have changed while the slices ran: only a full current set is saved.
         complete &= (0..total).all(|index| cached(state, &key(index)));
@@ -220,9 +222,11 @@ pub fn segment_all(state: AppState, export: bool) {
                 .notice
                 .set(result.err().map(|e| format!("export failed: {e}")));
         }
-        state
-            .volume_job
-            .update(|job| job.iter_mut().for_each(|j| j.running = false));
+        state.volume_job.update(|job| {
+            if let Some(job) = job {
+                job.running = false;
+            }
+        });
     });
 }
 
