@@ -88,16 +88,13 @@ fn predict_one(
     args: &PredictArgs,
 ) -> Result<String, String> {
     let decoded = input.decoded.as_ref().map_err(Clone::clone)?;
-    let mut image = match &decoded.content {
+    let image = match &decoded.content {
         Content::Volume(volume) => {
             return predict_volume(checkpoint, model, device, input, volume, name, args)
         }
-        Content::Image(image) => image.clone(),
+        Content::Image(image) => image,
     };
-    if decoded.info.inverted {
-        unet_imaging::invert_range(&mut image.pixels);
-    }
-    let (logits, mask, notes) = segment(checkpoint, model, device, &image)?;
+    let (logits, mask, notes) = segment(checkpoint, model, device, image)?;
     for note in notes {
         eprintln!("note: {}: {note}", input.label);
     }

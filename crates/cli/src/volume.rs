@@ -6,7 +6,7 @@ use crate::output::{path_in, write};
 use crate::predict::{segment, PredictArgs};
 use std::collections::BTreeSet;
 use unet::UNet;
-use unet_imaging::{invert_range, slice_image, LabelVolume, Plane, Volume};
+use unet_imaging::{slice_image, LabelVolume, Plane, Volume};
 
 /// Segments each slice and writes `OUT/STEM.mask.nii.gz` (uint8 class indices).
 pub fn predict_volume(
@@ -18,7 +18,6 @@ pub fn predict_volume(
     name: &str,
     args: &PredictArgs,
 ) -> Result<String, String> {
-    let inverted = input.decoded.as_ref().is_ok_and(|d| d.info.inverted);
     if args.frame >= volume.frames {
         return Err(format!(
             "--frame {} but the volume has {} frame(s): choose 0 to {}",
@@ -31,16 +30,6 @@ pub fn predict_volume(
         .plane
         .or_else(|| checkpoint.card.plane.as_deref().and_then(Plane::from_name))
         .unwrap_or(Plane::Axial);
-    // MONOCHROME1: the model sees bright-is-dense, like every other input.
-    let flipped;
-    let volume = if inverted {
-        let mut copy = volume.clone();
-        invert_range(&mut copy.data);
-        flipped = copy;
-        &flipped
-    } else {
-        volume
-    };
     let slicing = volume.slicing(plane);
     let (height, width) = slicing.shape();
     let mut labels = LabelVolume::new(volume);

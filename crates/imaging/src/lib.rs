@@ -34,8 +34,7 @@ pub use mask::{
     overlay_rgba, Mask, DEFAULT_COLOURS,
 };
 pub use medical::{
-    decode_file, decode_files, file_stem, invert_range, orientation_codes, Content, Decoded,
-    FileInfo, Window,
+    decode_file, decode_files, file_stem, orientation_codes, Content, Decoded, FileInfo, Window,
 };
 pub use nifti::{decode_nifti, encode_nifti_u8, encode_nifti_u8_gz, is_nifti, Volume, MAX_VOXELS};
 pub use normalize::Normalization;

@@ -81,8 +81,9 @@ pub struct FileInfo {
     pub photometric: Option<String>,
     /// The file's own display window (DICOM Window Center/Width), in the values of the data.
     pub window: Option<Window>,
-    /// High values are dark (DICOM MONOCHROME1): the display inverts, and so does the model
-    /// input, so that a model sees bright tissue bright whatever the file's convention.
+    /// The file stored MONOCHROME1 (high values dark). Its values, and its window, were flipped
+    /// within the stored range at decode, so displays and models treat it like any other image
+    /// and must not invert it again.
     pub inverted: bool,
     /// Series or study description, when the file has one.
     pub description: Option<String>,
@@ -197,21 +198,6 @@ pub fn decode_files(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Result<Decode
     out
 }
 
-/// Flips values within their own finite range (`min + max - v`): a MONOCHROME1 image becomes
-/// bright-is-dense like every other, for the model, while keeping the range its preprocessing
-/// expects.
-pub fn invert_range(values: &mut [f32]) {
-    let (lo, hi) = values
-        .iter()
-        .filter(|v| v.is_finite())
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    if lo <= hi {
-        values.iter_mut().for_each(|v| *v = lo + hi - *v);
-    }
-}
-
 /// The name a result is saved under: the file name without folders and without its
 /// extensions (`brain.nii.gz` → `brain`, `IM0001.dcm` → `IM0001`).
 pub fn file_stem(name: &str) -> String {
@@ -296,13 +282,6 @@ mod tests {
         );
         assert_eq!(series_name(["a/1.dcm", "b/2.dcm"].into_iter()), "1");
         assert_eq!(series_name(["1.dcm", "2.dcm"].into_iter()), "1");
-    }
-
-    #[test]
-    fn inversion_keeps_the_range() {
-        let mut v = vec![100.0, 400.0, 250.0];
-        invert_range(&mut v);
-        assert_eq!(v, vec![400.0, 100.0, 250.0]);
     }
 
     #[test]

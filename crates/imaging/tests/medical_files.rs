@@ -432,3 +432,27 @@ fn invert(m: &[[f64; 4]; 4]) -> [[f64; 4]; 4] {
     inv[3][3] = 1.0;
     inv
 }
+
+/// MONOCHROME1 (high is dark) is flipped within the stored range at decode, so every display
+/// and model sees bright-is-dense: MR_small relabelled MONOCHROME1 decodes to the mirror of
+/// MR_small, the same mirror for every pixel.
+#[test]
+fn monochrome1_is_flipped_within_the_stored_range() {
+    let bytes = read("pydicom", "MR_small.dcm");
+    let at = bytes
+        .windows(11)
+        .position(|w| w == b"MONOCHROME2")
+        .expect("photometric interpretation");
+    let mut flipped = bytes.clone();
+    flipped[at + 10] = b'1';
+    let normal = decode_file(&bytes).expect("MR_small");
+    let inverted = decode_file(&flipped).expect("MONOCHROME1 MR_small");
+    assert!(!normal.info.inverted && inverted.info.inverted);
+    let (Content::Image(a), Content::Image(b)) = (&normal.content, &inverted.content) else {
+        panic!("2-D images");
+    };
+    let sum = a.pixels[0] + b.pixels[0];
+    assert!(a.pixels.iter().zip(&b.pixels).all(|(x, y)| x + y == sum));
+    // MR_small stores 16 signed bits without rescale: the mirror is about -0.5.
+    assert_eq!(sum, -1.0);
+}

@@ -22,6 +22,8 @@ pub(super) struct Attributes {
     pub frames: usize,
     pub samples_per_pixel: u16,
     pub bits_allocated: u16,
+    pub bits_stored: u16,
+    pub signed: bool,
     pub photometric: String,
     pub slope: f64,
     pub intercept: f64,
@@ -127,6 +129,8 @@ impl Attributes {
             frames: int(ds, tags::NUMBER_OF_FRAMES).unwrap_or(1).max(1),
             samples_per_pixel: int(ds, tags::SAMPLES_PER_PIXEL).unwrap_or(1) as u16,
             bits_allocated: bits_allocated as u16,
+            bits_stored: int(ds, tags::BITS_STORED).unwrap_or(bits_allocated) as u16,
+            signed: int(ds, tags::PIXEL_REPRESENTATION) == Some(1),
             photometric,
             slope: float(ds, tags::RESCALE_SLOPE)
                 .filter(|s| *s != 0.0)

@@ -129,13 +129,23 @@ pub(crate) fn read_slice(bytes: &[u8]) -> Result<Slice, ImagingError> {
     let big_endian = ts_uid == "1.2.840.10008.1.2.2";
     let converted = pixels::convert(&decoded, &attrs, big_endian)?;
 
+    let inverted = attrs.photometric == "MONOCHROME1";
     let info = FileInfo {
         format: "DICOM".into(),
         modality: attrs.modality.clone(),
         transfer_syntax: Some(format!("{} ({ts_uid})", syntax.name)),
         photometric: Some(attrs.photometric.clone()),
-        window: attrs.window.map(|(c, w)| Window::new(c, w)),
-        inverted: attrs.photometric == "MONOCHROME1",
+        window: attrs.window.map(|(c, w)| {
+            if inverted {
+                // The values were flipped (see pixels.rs); so is the file's window.
+                let (lo, hi) = pixels::stored_range(attrs.bits_stored, attrs.signed);
+                let flip = (lo + hi) as f64 * attrs.slope + 2.0 * attrs.intercept;
+                Window::new((flip - f64::from(c)) as f32, w)
+            } else {
+                Window::new(c, w)
+            }
+        }),
+        inverted,
         description: attrs.description.clone(),
         files: 1,
     };

@@ -95,8 +95,20 @@ pub(super) fn convert(
         }
         let (slope, intercept) = (attrs.slope, attrs.intercept);
         let identity = slope == 1.0 && intercept == 0.0 && !signed;
+        let rescale = |v: i64| v as f64 * slope + intercept;
+        // MONOCHROME1 (high is dark) is flipped within the stored range, the same for every
+        // slice of a series, so the app, the CLI and the model all see bright-is-dense.
+        let flip = if attrs.photometric == "MONOCHROME1" {
+            let (lo, hi) = stored_range(stored, signed);
+            rescale(lo) + rescale(hi)
+        } else {
+            f64::NAN
+        };
         let values = (0..pixels)
-            .map(|i| (sample(i) as f64 * slope + intercept) as f32)
+            .map(|i| {
+                let v = rescale(sample(i));
+                (if flip.is_nan() { v } else { flip - v }) as f32
+            })
             .collect();
         let bit_depth = match bits_allocated {
             8 if identity => BitDepth::U8,
@@ -145,6 +157,16 @@ pub(super) fn convert(
             _ => BitDepth::F32,
         },
     })
+}
+
+/// Smallest and largest stored value of `bits` bits.
+pub(super) fn stored_range(bits: u16, signed: bool) -> (i64, i64) {
+    let bits = u32::from(bits.clamp(1, 32));
+    if signed {
+        (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1)
+    } else {
+        (0, (1i64 << bits) - 1)
+    }
 }
 
 /// Y0 Y1 Cb Cr per horizontal pair to Y Cb Cr per pixel (an odd last column reuses its pair's
@@ -201,6 +223,12 @@ mod tests {
         // Pure red in BT.601 full range: Y 76, Cb 85, Cr 255.
         let [r, g, b] = ybr_full_to_rgb(76.0, 85.0, 255.0);
         assert!(r >= 253.0 && g <= 1.0 && b <= 1.0, "{r} {g} {b}");
+    }
+
+    #[test]
+    fn stored_ranges() {
+        assert_eq!(stored_range(12, false), (0, 4095));
+        assert_eq!(stored_range(16, true), (-32768, 32767));
     }
 
     #[test]
