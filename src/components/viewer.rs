@@ -202,7 +202,8 @@ fn shown(state: AppState) -> Shown {
     let Some(item) = state.selected_item() else {
         return Shown::Nothing;
     };
-    let window = |choice: WindowChoice| (choice.window, item.info.inverted);
+    // MONOCHROME1 values (and window) were flipped at decode: never invert them again here.
+    let window = |choice: WindowChoice| (choice.window, false);
     if let Some(volume) = item.volume() {
         let Some(key) = state.slice_for(&item) else {
             return Shown::Nothing;
