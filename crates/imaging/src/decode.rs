@@ -11,7 +11,8 @@ use image::{ColorType, ImageDecoder, ImageError, ImageFormat, ImageReader, Limit
 
 use crate::error::ImagingError;
 use crate::guard::{
-    check_dimensions, jpeg_is_implausible, jpeg_is_truncated, DECODER_ALLOC_BUDGET,
+    check_dimensions, jpeg_is_implausible, jpeg_is_truncated, webp_is_implausible,
+    DECODER_ALLOC_BUDGET,
 };
 use crate::raster::{BitDepth, Channels, Image};
 
@@ -72,6 +73,13 @@ pub fn decode_image(bytes: &[u8]) -> Result<Image, ImagingError> {
         return Err(ImagingError::Corrupt(format!(
             "a {}-byte JPEG cannot hold a {width}×{height} image (truncated scan data?)",
             bytes.len()
+        )));
+    }
+    if format == "WebP" && webp_is_implausible(width, height, bytes.len()) {
+        return Err(ImagingError::Unsupported(format!(
+            "a {}-byte WebP declaring {width}×{height} pixels (more than {} pixels per byte, nearly blank or corrupt)",
+            bytes.len(),
+            crate::guard::WEBP_MAX_PIXELS_PER_BYTE
         )));
     }
 

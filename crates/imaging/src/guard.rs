@@ -53,6 +53,18 @@ pub(crate) fn jpeg_is_implausible(width: u32, height: u32, file_len: usize) -> b
     u64::from(width) * u64::from(height) > file_len as u64 * JPEG_MAX_PIXELS_PER_BYTE
 }
 
+/// Most pixels a WebP may declare per byte of file. Unlike JPEG, lossless WebP can code a
+/// constant image in almost no bytes, so this is a policy, not a format bound: a few-KB file
+/// declaring 16384×16384 took the decoder over a second and a gigabyte to fill with one colour
+/// (the `decode_image` fuzz target's slowest inputs). Real photographs and scans stay far below
+/// it; an image blank enough to exceed it has nothing to segment.
+pub(crate) const WEBP_MAX_PIXELS_PER_BYTE: u64 = 4096;
+
+/// Whether a WebP declares more pixels than [`WEBP_MAX_PIXELS_PER_BYTE`] allows for its size.
+pub(crate) fn webp_is_implausible(width: u32, height: u32, file_len: usize) -> bool {
+    u64::from(width) * u64::from(height) > file_len as u64 * WEBP_MAX_PIXELS_PER_BYTE
+}
+
 /// Whether a JPEG stream ends before its end-of-image (EOI) marker.
 ///
 /// Walks the marker segments, skipping each by its declared length (so an
@@ -235,6 +247,12 @@ mod tests {
         assert!(check_dimensions(1, u32::MAX).is_err());
         assert!(check_dimensions(16385, 16384).is_err());
         assert_eq!(check_dimensions(0, 5), Err(ImagingError::Empty));
+    }
+
+    #[test]
+    fn webp_size_bound_scales_with_the_file() {
+        assert!(webp_is_implausible(16384, 16384, 4096));
+        assert!(!webp_is_implausible(4000, 3000, 50_000));
     }
 
     #[test]
