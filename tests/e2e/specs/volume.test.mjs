@@ -154,6 +154,44 @@ test('a DICOM image shows its own window and its file info', async () => {
   assert.equal(name, 'MR_small.mask.png');
 });
 
+// 25 axial slices pydicom wrote from the same head (scripts/data/make_series.py), file names
+// shuffled against slice order, plus a localizer of another series and a README.
+const SERIES = path.join(ROOT, 'crates/imaging/tests/data/series/anatomical');
+
+test('dropped DICOM files stack into one series volume and export like unet predict', async () => {
+  const files = fs.readdirSync(SERIES).sort().map((f) => path.join(SERIES, f));
+  await ctx.app.dropFiles(files);
+  // Without folders the series is named by its first file; the localizer stands alone.
+  const series = ctx.page.locator('[data-testid=item][data-name="IM0001"]');
+  await series.waitFor({ timeout: 60_000 });
+  await ctx.page.locator('[data-testid=item][data-name="LOCALIZER"]').waitFor();
+  await ctx.page.locator('[data-testid=item][data-name="README.txt"][data-state=error]').waitFor();
+  await series.click();
+  const info = await byId('item-info').textContent();
+  assert.match(info, /25 files/, info);
+  assert.match(info, /33×41×25/, info);
+  assert.equal(await byId('window-preset').inputValue(), 'file');
+  await byId('segment-all').click();
+  await ctx.page.waitForFunction(
+    () => document.querySelector('[data-testid=volume-progress]')?.textContent === '25 / 25',
+    null,
+    { timeout: 240_000, polling: 100 },
+  );
+  const [download] = await Promise.all([
+    ctx.page.waitForEvent('download'),
+    byId('export-nifti').click(),
+  ]);
+  const exported = readNifti(fs.readFileSync(await download.path()));
+  const cli = readNifti(cliVolumeMask(defaultModelPath(), SERIES, ['--plane', 'axial']));
+  assert.deepEqual(exported.dims, [33, 41, 25]);
+  assert.deepEqual(exported.srow, cli.srow, 'the geometry built from the DICOM headers');
+  let differ = 0;
+  for (let i = 0; i < cli.data.length; i++) if (exported.data[i] !== cli.data[i]) differ++;
+  assert.ok(differ <= cli.data.length * 0.001, `${differ} voxels differ from unet predict`);
+  const foreground = exported.data.reduce((n, v) => n + v, 0);
+  assert.ok(foreground > 0 && foreground < exported.data.length, `${foreground} foreground voxels`);
+});
+
 test('a truncated .nii.gz gets an item error and the app keeps working', async () => {
   const gz = zlib.gzipSync(fs.readFileSync(VOLUME));
   const truncated = gz.subarray(0, gz.length >> 1);
