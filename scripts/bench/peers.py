@@ -32,7 +32,6 @@ from pathlib import Path
 
 import numpy as np
 
-EPS = 1e-5  # BatchNorm2d's default; the Rust model uses the same.
 OPSET = 17
 SEED = 0
 
@@ -42,92 +41,10 @@ SEED = 0
 # ---------------------------------------------------------------------------------------------
 
 def build_unet_module():
-    """Defines the U-Net classes; a function so that the ORT step never imports torch."""
-    import torch
-    from torch import nn
-    from torch.nn import functional as F
-
-    def conv_bn_relu_twice(cin: int, cout: int, mid: int | None = None) -> nn.Sequential:
-        mid = cout if mid is None else mid
-        # Indices 0..5 give milesial's names: double_conv.{0,1,3,4}.
-        return nn.Sequential(
-            nn.Conv2d(cin, mid, 3, padding=1, bias=False),
-            nn.BatchNorm2d(mid, eps=EPS),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(mid, cout, 3, padding=1, bias=False),
-            nn.BatchNorm2d(cout, eps=EPS),
-            nn.ReLU(inplace=True),
-        )
-
-    class DoubleConv(nn.Module):
-        def __init__(self, cin, cout, mid=None):
-            super().__init__()
-            self.double_conv = conv_bn_relu_twice(cin, cout, mid)
-
-        def forward(self, x):
-            return self.double_conv(x)
-
-    class Down(nn.Module):
-        def __init__(self, cin, cout):
-            super().__init__()
-            self.maxpool_conv = nn.Sequential(nn.MaxPool2d(2), DoubleConv(cin, cout))
-
-        def forward(self, x):
-            return self.maxpool_conv(x)
-
-    class Up(nn.Module):
-        def __init__(self, cin, cout, bilinear):
-            super().__init__()
-            if bilinear:
-                self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True)
-                self.conv = DoubleConv(cin, cout, cin // 2)
-            else:
-                self.up = nn.ConvTranspose2d(cin, cin // 2, kernel_size=2, stride=2)
-                self.conv = DoubleConv(cin, cout)
-
-        def forward(self, deep, skip):
-            deep = self.up(deep)
-            dh = skip.shape[2] - deep.shape[2]
-            dw = skip.shape[3] - deep.shape[3]
-            if dh or dw:
-                deep = F.pad(deep, [dw // 2, dw - dw // 2, dh // 2, dh - dh // 2])
-            return self.conv(torch.cat([skip, deep], dim=1))
-
-    class OutConv(nn.Module):
-        def __init__(self, cin, classes):
-            super().__init__()
-            self.conv = nn.Conv2d(cin, classes, kernel_size=1)
-
-        def forward(self, x):
-            return self.conv(x)
-
-    class UNet(nn.Module):
-        def __init__(self, n_channels, n_classes, bilinear=False, base=64):
-            super().__init__()
-            f = 2 if bilinear else 1
-            w = [base << i for i in range(5)]
-            self.inc = DoubleConv(n_channels, w[0])
-            self.down1 = Down(w[0], w[1])
-            self.down2 = Down(w[1], w[2])
-            self.down3 = Down(w[2], w[3])
-            self.down4 = Down(w[3], w[4] // f)
-            self.up1 = Up(w[4], w[3] // f, bilinear)
-            self.up2 = Up(w[3], w[2] // f, bilinear)
-            self.up3 = Up(w[2], w[1] // f, bilinear)
-            self.up4 = Up(w[1], w[0], bilinear)
-            self.outc = OutConv(w[0], n_classes)
-
-        def forward(self, x):
-            x1 = self.inc(x)
-            x2 = self.down1(x1)
-            x3 = self.down2(x2)
-            x4 = self.down3(x3)
-            x5 = self.down4(x4)
-            x = self.up1(x5, x4)
-            x = self.up2(x, x3)
-            x = self.up3(x, x2)
-            x = self.up4(x, x1)
-            return self.outc(x)
+    """The U-Net class (scripts/unet_torch.py); imported here so that the ORT step never
+    imports torch."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from unet_torch import UNet
 
     return UNet
 
