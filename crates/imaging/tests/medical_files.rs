@@ -3,30 +3,24 @@
 //! written by `scripts/data/medical_expected.py`). The files are fetched by
 //! `scripts/data/fetch_fixtures.sh` (part of `scripts/setup.sh test`).
 
-use std::path::PathBuf;
+mod common;
 
+use common::read;
 use serde_json::Value;
 use unet_imaging::{decode_file, decode_files, Content, Decoded};
-
-fn fixtures(kind: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data/fixtures")
-        .join(kind);
-    assert!(
-        dir.is_dir(),
-        "{} is missing: run scripts/data/fetch_fixtures.sh",
-        dir.display()
-    );
-    dir
-}
 
 fn expected() -> Value {
     let text = include_str!("data/medical_expected.json");
     serde_json::from_str(text).expect("expected values parse")
 }
 
-fn read(kind: &str, file: &str) -> Vec<u8> {
-    std::fs::read(fixtures(kind).join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+/// A JSON array of indices or sizes.
+fn usizes(v: &Value) -> Vec<usize> {
+    v.as_array()
+        .expect("an array")
+        .iter()
+        .map(|x| x.as_u64().expect("a non-negative integer") as usize)
+        .collect()
 }
 
 fn num(v: &Value) -> f64 {
@@ -120,12 +114,7 @@ fn dicom_files_decode_like_pydicom() {
                 continue;
             }
         };
-        let shape: Vec<usize> = entry["shape"]
-            .as_array()
-            .expect("shape")
-            .iter()
-            .map(|v| v.as_u64().expect("dim") as usize)
-            .collect();
+        let shape: Vec<usize> = usizes(&entry["shape"]);
         let (frames, rows, cols) = (shape[0], shape[1], shape[2]);
         let colour = shape.len() == 4;
         match &decoded.content {
@@ -181,12 +170,7 @@ fn dicom_files_decode_like_pydicom() {
         let palette16 = entry["photometric_interpretation"] == "PALETTE COLOR"
             && matches!(&decoded.content, Content::Image(i) if i.bit_depth == unet_imaging::BitDepth::U16);
         for sample in entry["pixels"]["samples"].as_array().expect("samples") {
-            let at: Vec<usize> = sample["at"]
-                .as_array()
-                .expect("at")
-                .iter()
-                .map(|v| v.as_u64().expect("index") as usize)
-                .collect();
+            let at: Vec<usize> = usizes(&sample["at"]);
             let mut got = value_at(&decoded, &at);
             if palette16 {
                 got = (got as u32 >> 8) as f64;
@@ -245,12 +229,7 @@ fn nifti_files_decode_like_nibabel() {
             format!("NIfTI-{}", entry["version"]),
             "{file}"
         );
-        let dims: Vec<usize> = entry["dims"]
-            .as_array()
-            .expect("dims")
-            .iter()
-            .map(|v| v.as_u64().expect("dim") as usize)
-            .collect();
+        let dims: Vec<usize> = usizes(&entry["dims"]);
         assert_eq!(&volume.dims[..], &dims[..3], "{file}");
         assert_eq!(
             volume.frames,
@@ -273,12 +252,7 @@ fn nifti_files_decode_like_nibabel() {
         }
         let voxels = volume.voxels();
         for sample in entry["voxels"]["samples"].as_array().expect("samples") {
-            let at: Vec<usize> = sample["at"]
-                .as_array()
-                .expect("at")
-                .iter()
-                .map(|v| v.as_u64().expect("index") as usize)
-                .collect();
+            let at: Vec<usize> = usizes(&sample["at"]);
             // Frames beyond t flatten in NIfTI order, fastest first.
             let mut frame = 0;
             for (axis, &i) in at.iter().enumerate().skip(3).rev() {
@@ -332,105 +306,6 @@ fn files_of_different_series_stay_apart() {
             ..
         })
     )));
-}
-
-/// A DICOM series written by pydicom from nibabel's `anatomical.nii`
-/// (`scripts/data/make_series.py`), files named out of slice order, with a localizer of another
-/// series and a README in the folder: the series stacks into one volume whose every voxel lies,
-/// by its affine, where nibabel puts the same value.
-#[test]
-fn a_dicom_series_lands_where_nibabel_puts_the_volume() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/series/anatomical");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .expect("series folder")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    let files = names
-        .iter()
-        .map(|n| {
-            (
-                format!("anatomical/{n}"),
-                std::fs::read(dir.join(n)).expect("read"),
-            )
-        })
-        .collect();
-    let results = decode_files(files);
-    let mut volumes = Vec::new();
-    let mut images = 0;
-    let mut errors = 0;
-    for (stem, result) in &results {
-        match result {
-            Ok(Decoded {
-                content: Content::Volume(v),
-                info,
-            }) => volumes.push((stem.clone(), v, info)),
-            Ok(Decoded {
-                content: Content::Image(_),
-                ..
-            }) => images += 1,
-            Err(_) => errors += 1,
-        }
-    }
-    assert_eq!(
-        (volumes.len(), images, errors),
-        (1, 1, 1),
-        "series, localizer, README"
-    );
-    let (stem, series, info) = &volumes[0];
-    assert_eq!(stem, "anatomical", "named by its folder");
-    assert_eq!(info.files, 25);
-    assert_eq!(info.modality.as_deref(), Some("MR"));
-    assert_eq!(series.dims, [33, 41, 25]);
-
-    let Content::Volume(nifti) = decode_file(&read("nibabel", "anatomical.nii"))
-        .expect("nifti")
-        .content
-    else {
-        panic!("anatomical.nii is a volume");
-    };
-    let inverse = invert(&nifti.affine);
-    let mut compared = 0;
-    for k in 0..series.dims[2] {
-        for j in 0..series.dims[1] {
-            for i in 0..series.dims[0] {
-                let world = apply(&series.affine, [i as f64, j as f64, k as f64]);
-                let n = apply(&inverse, world).map(|x| x.round());
-                assert!(
-                    n.iter().all(|x| *x >= 0.0),
-                    "voxel {i},{j},{k} maps outside: {n:?}"
-                );
-                let [a, b, c] = n.map(|x| x as usize);
-                let dicom = series.data[i + 33 * (j + 41 * k)];
-                assert_eq!(dicom, nifti.at(a, b, c), "voxel {i},{j},{k} -> {a},{b},{c}");
-                compared += 1;
-            }
-        }
-    }
-    assert_eq!(compared, 33 * 41 * 25);
-}
-
-fn apply(m: &[[f64; 4]; 4], p: [f64; 3]) -> [f64; 3] {
-    std::array::from_fn(|r| m[r][0] * p[0] + m[r][1] * p[1] + m[r][2] * p[2] + m[r][3])
-}
-
-/// Inverse of an affine (3×3 by cofactors, then the translation).
-fn invert(m: &[[f64; 4]; 4]) -> [[f64; 4]; 4] {
-    let a = |r: usize, c: usize| m[r][c];
-    let det = a(0, 0) * (a(1, 1) * a(2, 2) - a(1, 2) * a(2, 1))
-        - a(0, 1) * (a(1, 0) * a(2, 2) - a(1, 2) * a(2, 0))
-        + a(0, 2) * (a(1, 0) * a(2, 1) - a(1, 1) * a(2, 0));
-    let mut inv = [[0.0; 4]; 4];
-    for (r, row) in inv.iter_mut().enumerate().take(3) {
-        for (c, cell) in row.iter_mut().enumerate().take(3) {
-            let (r1, r2) = ((c + 1) % 3, (c + 2) % 3);
-            let (c1, c2) = ((r + 1) % 3, (r + 2) % 3);
-            *cell = (a(r1, c1) * a(r2, c2) - a(r1, c2) * a(r2, c1)) / det;
-        }
-        row[3] = -(0..3).map(|c| row[c] * m[c][3]).sum::<f64>();
-    }
-    inv[3][3] = 1.0;
-    inv
 }
 
 /// MONOCHROME1 (high is dark) is flipped within the stored range at decode, so every display
