@@ -6,6 +6,7 @@
 //! into a web worker without the UI changing.
 
 pub mod backend;
+pub mod bench;
 mod pipeline;
 mod stepwise;
 

@@ -2,7 +2,7 @@
 //! in the same order, as `unet predict`, so the browser's mask equals the CLI's.
 
 use burn::tensor::Device;
-use unet::{ModelCard, UNet, UNetConfig};
+use unet::{Logits, ModelCard, UNet, UNetConfig};
 use unet_imaging::{decode_image, mask_from_logits, to_planes, Image, Mask, Planes};
 
 use super::stepwise;
@@ -103,36 +103,7 @@ pub async fn infer(
         decode_ms,
     } = prepared;
     let inference_start = now_ms();
-    let classify = |e: unet::InferenceError| match e {
-        unet::InferenceError::Device(message) => SegmentError::Device(message),
-        other => input_error(&other),
-    };
-    let logits = if *device == unet::inference::cpu_device() {
-        // Eager CPU work on the page's thread: pause between blocks (see `stepwise`).
-        let tensor = unet::inference::input_tensor(
-            net,
-            &planes.data,
-            planes.channels,
-            planes.height,
-            planes.width,
-            device,
-        )
-        .map_err(classify)?;
-        stepwise::read_logits(stepwise::forward(net, tensor).await)
-            .await
-            .map_err(classify)?
-    } else {
-        unet::inference::predict_async(
-            net,
-            &planes.data,
-            planes.channels,
-            planes.height,
-            planes.width,
-            device,
-        )
-        .await
-        .map_err(classify)?
-    };
+    let logits = logits(net, device, &planes).await?;
     if !(1..=256).contains(&logits.classes) {
         // Mask values are bytes; such a model cannot be shown or exported as a PNG mask.
         return Err(SegmentError::Input(format!(
@@ -152,4 +123,40 @@ pub async fn infer(
             total_ms: decode_ms + inference_ms,
         },
     })
+}
+
+/// The network's raw output for `planes` on `device`, read back asynchronously: the part of
+/// [`infer`] that depends on the backend, shared with the benchmark (`super::bench`) so that it
+/// times exactly what the app runs.
+pub async fn logits(net: &UNet, device: &Device, planes: &Planes) -> Result<Logits, SegmentError> {
+    let classify = |e: unet::InferenceError| match e {
+        unet::InferenceError::Device(message) => SegmentError::Device(message),
+        other => input_error(&other),
+    };
+    if *device == unet::inference::cpu_device() {
+        // Eager CPU work on the page's thread: pause between blocks (see `stepwise`).
+        let tensor = unet::inference::input_tensor(
+            net,
+            &planes.data,
+            planes.channels,
+            planes.height,
+            planes.width,
+            device,
+        )
+        .map_err(classify)?;
+        stepwise::read_logits(stepwise::forward(net, tensor).await)
+            .await
+            .map_err(classify)
+    } else {
+        unet::inference::predict_async(
+            net,
+            &planes.data,
+            planes.channels,
+            planes.height,
+            planes.width,
+            device,
+        )
+        .await
+        .map_err(classify)
+    }
 }

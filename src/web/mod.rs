@@ -1,6 +1,7 @@
 //! Browser glue the UI needs and the engine must not know about: fetching assets, reading
 //! dropped files, saving downloads, probing WebGPU, reporting panics. Compiled only for wasm32.
 
+pub mod bench;
 pub mod download;
 pub mod fetch;
 pub mod files;

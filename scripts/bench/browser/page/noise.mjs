@@ -1,0 +1,13 @@
+// The benchmark input: the same fixed-seed xorshift as src/engine/bench.rs (`fixed_noise`), so
+// unet-web and ORT see identical values.
+export function fixedNoise(len) {
+  const out = new Float32Array(len);
+  let state = 0x9e3779b9;
+  for (let i = 0; i < len; i++) {
+    state = (state ^ (state << 13)) >>> 0;
+    state = (state ^ (state >>> 17)) >>> 0;
+    state = (state ^ (state << 5)) >>> 0;
+    out[i] = (state >>> 8) / (1 << 24);
+  }
+  return out;
+}

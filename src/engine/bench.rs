@@ -1,0 +1,148 @@
+//! Timing the app's own forward pass, for the browser benchmark (`scripts/bench/browser.sh`).
+//!
+//! Builds the model as [`super::Engine`] does and runs it through [`pipeline::logits`], the
+//! step every segmentation goes through, so a faster inference path shows up here unchanged.
+//! The input is pseudo-random but fixed, like the native `unet bench`; each pass is read back,
+//! as the app must before it can draw a mask.
+
+use burn::tensor::Device;
+use unet::{Checkpoint, UNetConfig};
+use unet_imaging::Planes;
+
+use super::pipeline;
+use crate::platform::{now_ms, yield_now};
+
+/// What one benchmark call measured, in milliseconds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ForwardTimes {
+    /// The architecture read off the checkpoint.
+    pub n_channels: usize,
+    /// Output classes.
+    pub n_classes: usize,
+    /// Channels of the first level.
+    pub base_channels: usize,
+    /// Bilinear up-sampling (else transposed convolutions).
+    pub bilinear: bool,
+    /// Learnable parameters.
+    pub parameters: usize,
+    /// Parsing the file and building the net on the device.
+    pub load_ms: f64,
+    /// The untimed first pass at the benchmark size (on WebGPU it compiles the kernels).
+    pub warmup_ms: f64,
+    /// Each timed pass: upload, forward, read-back.
+    pub times_ms: Vec<f64>,
+}
+
+/// Loads `bytes` (any checkpoint the app accepts) on `device` and times one warm-up plus
+/// `runs` forward passes on a fixed `height`×`width` input.
+pub async fn time_forward(
+    bytes: &[u8],
+    source: &str,
+    device: &Device,
+    height: usize,
+    width: usize,
+    runs: usize,
+) -> Result<ForwardTimes, String> {
+    let start = now_ms();
+    let checkpoint = Checkpoint::from_bytes(bytes, source).map_err(|e| e.to_string())?;
+    let net = checkpoint.build(device).map_err(|e| e.to_string())?;
+    let load_ms = now_ms() - start;
+    let UNetConfig {
+        n_channels,
+        n_classes,
+        base_channels,
+        bilinear,
+        ..
+    } = checkpoint.config;
+    let planes = Planes {
+        channels: n_channels,
+        height,
+        width,
+        data: fixed_noise(n_channels * height * width),
+        notes: Vec::new(),
+    };
+    yield_now().await;
+    let start = now_ms();
+    pipeline::logits(&net, device, &planes)
+        .await
+        .map_err(|e| e.to_string())?;
+    let warmup_ms = now_ms() - start;
+    let mut times_ms = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        // Between passes, not inside the timed span: the page stays responsive over a long run.
+        yield_now().await;
+        let start = now_ms();
+        pipeline::logits(&net, device, &planes)
+            .await
+            .map_err(|e| e.to_string())?;
+        times_ms.push(now_ms() - start);
+    }
+    Ok(ForwardTimes {
+        n_channels,
+        n_classes,
+        base_channels,
+        bilinear,
+        parameters: checkpoint.parameter_count(),
+        load_ms,
+        warmup_ms,
+        times_ms,
+    })
+}
+
+/// `len` values in [0, 1) from a fixed-seed xorshift: the same input on every run and
+/// browser, with no random-number crate (speed does not depend on the values).
+fn fixed_noise(len: usize) -> Vec<f32> {
+    let mut state: u32 = 0x9E37_79B9;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 8) as f32 / (1u32 << 24) as f32
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    /// Natively the CPU backend is synchronous and `yield_now` is ready at once.
+    fn run<T>(future: impl Future<Output = T>) -> T {
+        match pin!(future)
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(value) => value,
+            Poll::Pending => panic!("the future should finish in one poll natively"),
+        }
+    }
+
+    #[test]
+    fn times_every_run_of_a_bundled_model() {
+        let bytes = include_bytes!("../../assets/models/untrained-placeholder.unet.safetensors");
+        let device = unet::inference::cpu_device();
+        let times = run(time_forward(bytes, "placeholder", &device, 32, 48, 3)).unwrap();
+        assert_eq!(times.times_ms.len(), 3);
+        assert!(times.times_ms.iter().all(|t| *t >= 0.0));
+        assert_eq!((times.n_channels, times.n_classes), (1, 1));
+        assert!(times.parameters > 0);
+    }
+
+    #[test]
+    fn the_noise_is_fixed_and_in_the_unit_interval() {
+        let a = fixed_noise(1000);
+        assert_eq!(a, fixed_noise(1000));
+        assert!(a.iter().all(|v| (0.0..1.0).contains(v)));
+        assert!(a.iter().any(|v| *v > 0.5) && a.iter().any(|v| *v < 0.5));
+    }
+
+    #[test]
+    fn a_bad_file_is_an_error_not_a_panic() {
+        let device = unet::inference::cpu_device();
+        assert!(run(time_forward(b"not a model", "x", &device, 32, 32, 1)).is_err());
+    }
+}
