@@ -7,7 +7,7 @@
 # Builds `unet` (profile release-native), makes the classic U-Net (base 64, 1 → 2 classes, transposed
 # convolutions: milesial's defaults) with `unet init`, and times it and the default model
 # (assets/models/brain-extraction.unet.safetensors) at 256×256 and 512×512. The timing takes about
-# 4 minutes on 2 cores, after the build (35 minutes from scratch there, under load). Settings (environment):
+# 4 minutes on 2 cores, after the build, plus about 3 for the large-image step (35 minutes from scratch there, under load). Settings (environment):
 #   BENCH_THREADS   threads for every runtime (default: nproc)
 #   BENCH_RUNS_256  timed runs at 256×256 (default 5);  BENCH_RUNS_512 at 512×512 (default 3)
 #   BENCH_SPIN      0 (default): PyTorch's OpenMP and ORT's pool sleep when idle instead of spinning
@@ -15,6 +15,8 @@
 #                   fast on a machine shared with other work; 1: the runtimes' own defaults.
 #   CARGO_TARGET_DIR  where `unet` is built (default: target); the work files go under it too.
 #   BENCH_UNET      an already built `unet` to time instead of building one (recorded in the report)
+#   BENCH_LARGE     side of the large-image run (default 8192; 0 skips the large-image step)
+#   BENCH_LARGE_CHECK  side at which tiled and whole-image masks are compared (default 2048)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -84,6 +86,9 @@ for label in classic default; do
     peers_work="$WORK/peers-$label-$size"
     measure unet "$label" "$size" env RAYON_NUM_THREADS="$THREADS" \
       "$UNET" bench --model "$model" --size "$size" --device cpu --runs "$runs"
+    # burn's own CPU backend on the same module: the reference the folded network replaced.
+    measure unet-burn "$label" "$size" env RAYON_NUM_THREADS="$THREADS" \
+      "$UNET" bench --model "$model" --size "$size" --device cpu --cpu-engine burn --runs "$runs"
     measure pytorch "$label" "$size" "${TORCH_ENV[@]}" "$PY" scripts/bench/peers.py torch \
       --model "$model" --size "$size" --runs "$runs" --threads "$THREADS" --work "$peers_work"
     log "exporting $label $size to ONNX"
@@ -94,12 +99,48 @@ for label in classic default; do
   done
 done
 
+# Large images: the default model on a real slice scaled up. At LARGE_CHECK² (default 2048) the
+# tiled mask (the default tiling) is compared with the whole-image mask (--tile 0); at LARGE²
+# (default 8192) the time and peak RSS of `unet predict` with the default tiling are recorded.
+LARGE="${BENCH_LARGE:-8192}"
+LARGE_CHECK="${BENCH_LARGE_CHECK:-2048}"
+LARGE_WORK="$WORK/large"
+LARGE_RESULTS="$WORK/large.tsv"
+: >"$LARGE_RESULTS"
+if [ "$LARGE" != 0 ]; then
+  mkdir -p "$LARGE_WORK"
+  for side in "$LARGE_CHECK" "$LARGE"; do
+    "$PY" -c 'import sys; from PIL import Image
+Image.open(sys.argv[1]).convert("L").resize((int(sys.argv[2]),) * 2, Image.BILINEAR).save(sys.argv[3])' \
+      assets/samples/t1_head_axial.png "$side" "$LARGE_WORK/head$side.png"
+  done
+  # large_run NAME SIDE ARGS...: times `unet predict` on the SIDE² image, appends a TSV line.
+  large_run() {
+    local name="$1" side="$2"
+    shift 2
+    local out="$LARGE_WORK/$name" load start end rss
+    mkdir -p "$out"
+    load="$(load1)"
+    log "predict $name (${side}², load $load)"
+    start="$(date +%s%N)"
+    /usr/bin/time -v -o "$WORK/time.txt" env RAYON_NUM_THREADS="$THREADS" \
+      "$UNET" predict --model "$DEFAULT" "$LARGE_WORK/head$side.png" --out "$out" "$@" >&2
+    end="$(date +%s%N)"
+    rss="$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/time.txt")"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$side" "$load" "$rss" \
+      "$(((end - start) / 1000000))" "$out/head$side.mask.png" >>"$LARGE_RESULTS"
+  }
+  large_run whole "$LARGE_CHECK" --tile 0
+  large_run tiled "$LARGE_CHECK"
+  large_run tiled "$LARGE"
+fi
+
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 log "load average after: $LOAD_AFTER"
 
 UNET_BUILD="built by this run"
 [ -n "${BENCH_UNET:-}" ] && UNET_BUILD="given as BENCH_UNET=$BENCH_UNET, built $(date -r "$UNET" '+%Y-%m-%d %H:%M')"
-export LOAD_BEFORE LOAD_AFTER THREADS RUNS_256 RUNS_512 SPIN UNET_BUILD
+export LOAD_BEFORE LOAD_AFTER THREADS RUNS_256 RUNS_512 SPIN UNET_BUILD LARGE_RESULTS
 "$PY" - "$WORK/machine.json" <<'EOF'
 import json, os, platform, re, subprocess, sys, datetime
 import onnx, onnxruntime, torch

@@ -12,13 +12,15 @@ missing file or missing markers get a new section at the end).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
 
 BEGIN = "<!-- native-bench:begin (scripts/bench/native.sh writes this part; edits are lost) -->"
 END = "<!-- native-bench:end -->"
-PEERS = ["unet", "pytorch", "onnxruntime"]
+PEERS = ["unet", "unet-burn", "pytorch", "onnxruntime"]
+NAMES = {"unet": "unet (folded, gemm)", "unet-burn": "unet on burn's flex backend"}
 
 
 def parse_line(line: str) -> dict:
@@ -77,7 +79,7 @@ def table(rows: dict, machine: dict) -> str:
                 continue
             med = float(r["median_ms"])
             ratio = "" if peer == "unet" or unet_row is None else f"**{float(unet_row['median_ms']) / med:.2f}**"
-            name = peer
+            name = NAMES.get(peer, peer)
             if peer == "onnxruntime":
                 name += f" (Δ vs torch {r.get('max_rel_diff_vs_torch', '?')})"
             out.append(f"| {label} | {size} | {gflop:.1f} | {name} | {fmt_ms(med)} | "
@@ -87,7 +89,39 @@ def table(rows: dict, machine: dict) -> str:
     out.append("`unet / this` = unet's median ÷ that runtime's median (the issue's goal: ≤ 1.0). GFLOP counts "
                "the convolutions only (2 × multiply-adds, from the layer shapes: `peers.py flops`); "
                "`load` is the 1-minute load average when that process started; Δ vs torch is "
-               "max |ORT − torch| / max |torch| on the same input (must be ≤ 1e-3).")
+               "max |ORT − torch| / max |torch| on the same input (must be ≤ 1e-3). "
+               "`unet (folded, gemm)` is what `unet` runs on the CPU (`crates/unet/src/cpu`); "
+               "`unet on burn's flex backend` is `--cpu-engine burn`, the same weights in burn's module.")
+    large = os.environ.get("LARGE_RESULTS")
+    if large and Path(large).exists() and Path(large).read_text().strip():
+        out.append("")
+        out.append(large_table(Path(large)))
+    return "\n".join(out)
+
+
+def large_table(path: Path) -> str:
+    """Tiled against whole-image masks, and time and peak RSS of `unet predict` on large images."""
+    import numpy as np
+    from PIL import Image
+
+    runs = [line.split("\t") for line in path.read_text().splitlines() if line.strip()]
+    masks = {(name, int(side)): Path(mask) for name, side, _, _, _, mask in runs}
+    out = ["Large images: `unet predict` with the default model on `t1_head_axial.png` scaled up "
+           "(bilinear), default tiling (`--tile 1024 --tile-overlap 128`) unless `--tile 0`.", "",
+           "| run | image | wall s | peak RSS MB | load | tiled vs whole mask |",
+           "|---|---|---:|---:|---:|---:|"]
+    for name, side, load1, rss_kb, ms, mask in runs:
+        side = int(side)
+        agree = ""
+        whole = masks.get(("whole", side))
+        if name == "tiled" and whole is not None:
+            a = np.asarray(Image.open(whole)) > 0
+            b = np.asarray(Image.open(mask)) > 0
+            same = float((a == b).mean())
+            agree = f"**{same * 100:.3f} %** of {a.size:,} pixels agree ({int((a != b).sum()):,} differ)"
+        label = "whole image (`--tile 0`)" if name == "whole" else "tiled"
+        out.append(f"| {label} | {side}×{side} | {int(ms) / 1e3:.1f} | {int(rss_kb) / 1024:,.0f} | "
+                   f"{float(load1):.1f} | {agree} |")
     return "\n".join(out)
 
 

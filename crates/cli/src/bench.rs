@@ -1,8 +1,8 @@
 //! `unet bench`: forward-pass timing of a model on a random input, for BENCHMARKS.md.
 
-use crate::device::{open, DeviceChoice};
+use crate::device::DeviceChoice;
+use crate::network::{CpuEngine, Network, RunArgs};
 use crate::output::load_model;
-use burn::tensor::{Distribution, Tensor};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,9 +16,8 @@ pub struct BenchArgs {
     /// Input size as HxW, e.g. 256x256.
     #[arg(long, default_value = "256x256", value_parser = parse_size)]
     size: (usize, usize),
-    /// Where the model runs.
-    #[arg(long, value_enum, default_value = "cpu")]
-    device: DeviceChoice,
+    #[command(flatten)]
+    run: RunArgs,
     /// Timed runs after one warm-up run.
     #[arg(long, default_value_t = 10)]
     runs: usize,
@@ -32,23 +31,31 @@ fn parse_size(text: &str) -> Result<(usize, usize), String> {
     Ok((parse(h)?, parse(w)?))
 }
 
+/// Uniform values in [0, 1) from a fixed xorshift sequence: the same input on every run.
+fn random_planes(len: usize) -> Vec<f32> {
+    let mut state = 0x2545_F491u32;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 8) as f32 / (1u32 << 24) as f32
+        })
+        .collect()
+}
+
 /// Times `runs` forward passes (each read back, so the GPU work is finished) and prints one line.
 pub fn run(args: &BenchArgs) -> Result<(), String> {
     let checkpoint = load_model(&args.model)?;
-    let device = open(args.device)?;
-    let model = checkpoint.build(&device).map_err(|e| e.to_string())?;
+    let network = Network::open(&checkpoint, &args.run)?;
     let (h, w) = args.size;
-    let input = Tensor::<4>::random(
-        [1, checkpoint.config.n_channels, h, w],
-        Distribution::Uniform(0.0, 1.0),
-        &device,
-    );
+    let channels = checkpoint.config.n_channels;
+    let input = random_planes(channels * h * w);
     let forward = || {
-        model
-            .forward(input.clone())
-            .try_into_data()
+        network
+            .predict(&input, channels, h, w)
             .map(|_| ())
-            .map_err(|e| format!("{e:?}"))
+            .map_err(|e| e.to_string())
     };
     forward()?;
     let mut times_ms = Vec::with_capacity(args.runs);
@@ -59,10 +66,14 @@ pub fn run(args: &BenchArgs) -> Result<(), String> {
     }
     times_ms.sort_by(f64::total_cmp);
     let median = times_ms[times_ms.len() / 2];
+    let engine = match (args.run.device, args.run.cpu_engine) {
+        (DeviceChoice::Cpu, CpuEngine::Folded) => "folded",
+        _ => "burn",
+    };
     println!(
-        "model={} size={h}x{w} device={:?} runs={} median_ms={median:.2} min_ms={:.2} max_ms={:.2}",
+        "model={} size={h}x{w} device={:?} engine={engine} runs={} median_ms={median:.2} min_ms={:.2} max_ms={:.2}",
         checkpoint.card.name,
-        args.device,
+        args.run.device,
         times_ms.len(),
         times_ms[0],
         times_ms[times_ms.len() - 1]

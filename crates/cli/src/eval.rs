@@ -1,6 +1,6 @@
 //! `unet eval`: Dice of a model's masks against reference masks, per image and overall.
 
-use crate::device::{open, DeviceChoice};
+use crate::network::{Network, RunArgs};
 use crate::output::{load_model, read, stem};
 use crate::predict::segment;
 use clap::Args;
@@ -21,16 +21,14 @@ pub struct EvalArgs {
     /// `masks/NAME.mask.*`; any non-zero pixel is foreground.
     #[arg(long)]
     masks: PathBuf,
-    /// Where the model runs.
-    #[arg(long, value_enum, default_value = "cpu")]
-    device: DeviceChoice,
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 /// Prints `NAME dice=…` per image, then the pooled and mean Dice; fails if any pair failed.
 pub fn run(args: &EvalArgs) -> Result<(), String> {
     let checkpoint = load_model(&args.model)?;
-    let device = open(args.device)?;
-    let model = checkpoint.build(&device).map_err(|e| e.to_string())?;
+    let network = Network::open(&checkpoint, &args.run)?;
     let images = files_in(&args.images)?;
     if images.is_empty() {
         return Err(format!("{}: no images", args.images.display()));
@@ -53,7 +51,7 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
                         reference.width, reference.height, image.width, image.height
                     ));
                 }
-                let (_, predicted, _) = segment(&checkpoint, &model, &device, &image)?;
+                let (_, predicted, _) = segment(&checkpoint, &network, &image)?;
                 let channels = reference.channel_count();
                 let mut counts = DiceCounts::default();
                 counts.add(

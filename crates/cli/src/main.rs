@@ -8,6 +8,7 @@ mod eval;
 mod info;
 mod init;
 mod inputs;
+mod network;
 mod output;
 mod predict;
 mod train;

@@ -1,14 +1,13 @@
 //! `unet predict`: masks (and logits) for a batch of images; one bad file never stops the rest.
 
-use crate::device::{open, DeviceChoice};
 use crate::inputs::{gather, Input};
+use crate::network::{Network, RunArgs};
 use crate::output::{load_model, path_in, write};
 use crate::volume::predict_volume;
 use clap::Args;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use unet::Logits;
-use unet::UNet;
 use unet_imaging::{
     encode_mask_png, encode_npy_f32, mask_from_logits, to_planes, Content, Image, Mask, Plane,
 };
@@ -29,9 +28,8 @@ pub struct PredictArgs {
     /// Also write STEM.logits.npy: float32 [classes, H, W] raw logits.
     #[arg(long)]
     logits: bool,
-    /// Where the model runs.
-    #[arg(long, value_enum, default_value = "cpu")]
-    device: DeviceChoice,
+    #[command(flatten)]
+    run: RunArgs,
     /// Plane to cut volumes in (axial, coronal, sagittal); default: the model card's, else axial.
     #[arg(long, value_parser = parse_plane)]
     pub plane: Option<Plane>,
@@ -47,9 +45,7 @@ fn parse_plane(text: &str) -> Result<Plane, String> {
 /// Segments every input; returns an error if any input failed (after doing the others).
 pub fn run(args: &PredictArgs) -> Result<(), String> {
     let checkpoint = load_model(&args.model)?;
-    let device = open(args.device)?;
-    let model = checkpoint
-        .build(&device)
+    let network = Network::open(&checkpoint, &args.run)
         .map_err(|e| format!("{}: {e}", args.model.display()))?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("{}: cannot create: {e}", args.out.display()))?;
@@ -65,7 +61,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
             1 => input.stem.clone(),
             n => format!("{}-{n}", input.stem),
         };
-        match predict_one(&checkpoint, &model, &device, &input, &stem, args) {
+        match predict_one(&checkpoint, &network, &input, &stem, args) {
             Ok(written) => println!("{} -> {written}", input.label),
             Err(message) => {
                 eprintln!("error: {}: {message}", input.label);
@@ -81,8 +77,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
 
 fn predict_one(
     checkpoint: &unet::Checkpoint,
-    model: &UNet,
-    device: &burn::tensor::Device,
+    network: &Network,
     input: &Input,
     name: &str,
     args: &PredictArgs,
@@ -90,11 +85,11 @@ fn predict_one(
     let decoded = input.decoded.as_ref().map_err(Clone::clone)?;
     let image = match &decoded.content {
         Content::Volume(volume) => {
-            return predict_volume(checkpoint, model, device, input, volume, name, args)
+            return predict_volume(checkpoint, network, input, volume, name, args)
         }
         Content::Image(image) => image,
     };
-    let (logits, mask, notes) = segment(checkpoint, model, device, image)?;
+    let (logits, mask, notes) = segment(checkpoint, network, image)?;
     for note in notes {
         eprintln!("note: {}: {note}", input.label);
     }
@@ -114,8 +109,7 @@ fn predict_one(
 /// preprocessing's notes.
 pub fn segment(
     checkpoint: &unet::Checkpoint,
-    model: &UNet,
-    device: &burn::tensor::Device,
+    network: &Network,
     image: &Image,
 ) -> Result<(Logits, Mask, Vec<String>), String> {
     let planes = to_planes(
@@ -124,15 +118,9 @@ pub fn segment(
         &checkpoint.card.preprocessing,
     )
     .map_err(|e| e.to_string())?;
-    let logits = unet::inference::predict(
-        model,
-        &planes.data,
-        planes.channels,
-        planes.height,
-        planes.width,
-        device,
-    )
-    .map_err(|e| e.to_string())?;
+    let logits = network
+        .predict(&planes.data, planes.channels, planes.height, planes.width)
+        .map_err(|e| e.to_string())?;
     let mask = mask_from_logits(&logits.data, logits.classes, logits.height, logits.width);
     Ok((logits, mask, planes.notes))
 }

@@ -2,17 +2,16 @@
 //! masks back as a `.nii.gz` label map with the input's dimensions and geometry.
 
 use crate::inputs::Input;
+use crate::network::Network;
 use crate::output::{path_in, write};
 use crate::predict::{segment, PredictArgs};
 use std::collections::BTreeSet;
-use unet::UNet;
 use unet_imaging::{slice_image, LabelVolume, Plane, Volume};
 
 /// Segments each slice and writes `OUT/STEM.mask.nii.gz` (uint8 class indices).
 pub fn predict_volume(
     checkpoint: &unet::Checkpoint,
-    model: &UNet,
-    device: &burn::tensor::Device,
+    network: &Network,
     input: &Input,
     volume: &Volume,
     name: &str,
@@ -36,7 +35,7 @@ pub fn predict_volume(
     let mut notes = BTreeSet::new();
     for index in 0..slicing.count() {
         let image = slice_image(volume, args.frame, &slicing, index);
-        let (_, mask, slice_notes) = segment(checkpoint, model, device, &image)
+        let (_, mask, slice_notes) = segment(checkpoint, network, &image)
             .map_err(|e| format!("{} slice {index}: {e}", plane.name()))?;
         notes.extend(slice_notes);
         labels.store(&slicing, index, &mask.data);

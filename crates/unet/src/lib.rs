@@ -6,12 +6,16 @@
 
 pub mod card;
 pub mod checkpoint;
+pub mod cpu;
 pub mod inference;
 pub mod model;
+pub mod tiles;
 
 pub use card::{ClassInfo, ModelCard};
 pub use checkpoint::{
     Checkpoint, CheckpointError, RawTensor, SourceFormat, StorageDtype, TensorMap,
 };
+pub use cpu::CpuUNet;
 pub use inference::{InferenceError, Logits};
 pub use model::{DoubleConv, Down, OutConv, UNet, UNetConfig, Up};
+pub use tiles::Tiling;

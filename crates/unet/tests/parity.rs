@@ -5,8 +5,8 @@
 
 use burn::tensor::Device;
 use std::path::PathBuf;
-use unet::{Checkpoint, UNetConfig};
-use unet_imaging::{decode_image, decode_npy_f32, to_planes};
+use unet::{Checkpoint, CpuUNet, Logits, UNetConfig};
+use unet_imaging::{decode_image, decode_npy_f32, to_planes, Planes};
 
 struct Case {
     name: String,
@@ -42,8 +42,8 @@ fn cases() -> Vec<Case> {
         .collect()
 }
 
-/// Runs every case and format on `device`; returns (case, worst |Δ| / max |logit|).
-fn relative_errors(device: &Device) -> Vec<(String, f32)> {
+/// Runs every case and format through `run`; returns (case, worst |Δ| / max |logit|).
+fn relative_errors(run: &dyn Fn(&Checkpoint, &Planes) -> Logits) -> Vec<(String, f32)> {
     let mut out = Vec::new();
     for case in cases() {
         let png = std::fs::read(fixtures().join(format!("{}.png", case.name))).unwrap();
@@ -60,7 +60,6 @@ fn relative_errors(device: &Device) -> Vec<(String, f32)> {
                 checkpoint.config, case.config,
                 "{file}: inferred architecture"
             );
-            let model = checkpoint.build(device).unwrap();
             let image = decode_image(&png).unwrap();
             let planes = to_planes(
                 &image,
@@ -68,15 +67,7 @@ fn relative_errors(device: &Device) -> Vec<(String, f32)> {
                 &checkpoint.card.preprocessing,
             )
             .unwrap();
-            let logits = pollster_block_on(unet::inference::predict_async(
-                &model,
-                &planes.data,
-                planes.channels,
-                planes.height,
-                planes.width,
-                device,
-            ))
-            .unwrap();
+            let logits = run(&checkpoint, &planes);
             assert_eq!(
                 vec![logits.classes, logits.height, logits.width],
                 shape,
@@ -92,6 +83,22 @@ fn relative_errors(device: &Device) -> Vec<(String, f32)> {
         }
     }
     out
+}
+
+/// burn's module on `device`, read back on the async path the browser takes.
+fn on_burn(device: &Device) -> impl Fn(&Checkpoint, &Planes) -> Logits + '_ {
+    move |checkpoint, planes| {
+        let model = checkpoint.build(device).unwrap();
+        pollster_block_on(unet::inference::predict_async(
+            &model,
+            &planes.data,
+            planes.channels,
+            planes.height,
+            planes.width,
+            device,
+        ))
+        .unwrap()
+    }
 }
 
 /// The read-back future resolves without a real executor natively; polling it in a loop keeps
@@ -115,7 +122,7 @@ fn pollster_block_on<F: std::future::Future>(future: F) -> F::Output {
 
 #[test]
 fn cpu_forward_matches_pytorch_within_1e4_relative() {
-    let errors = relative_errors(&Device::flex());
+    let errors = relative_errors(&on_burn(&Device::flex()));
     assert_eq!(errors.len(), 6, "every case and format ran");
     for (file, error) in errors {
         assert!(
@@ -131,10 +138,27 @@ fn wgpu_forward_matches_pytorch_within_1e3_relative() {
     let device = unet::inference::wgpu_device().unwrap_or_else(|e| {
         panic!("no Wgpu adapter: {e}. Install Mesa's Vulkan drivers (apt-get install mesa-vulkan-drivers)")
     });
-    for (file, error) in relative_errors(&device) {
+    for (file, error) in relative_errors(&on_burn(&device)) {
         assert!(
             error <= 1e-3,
             "{file}: max |Δ| / max |logit| = {error:e} > 1e-3"
+        );
+    }
+}
+
+#[test]
+fn folded_cpu_network_matches_pytorch_within_1e4_relative() {
+    let errors = relative_errors(&|checkpoint, planes| {
+        CpuUNet::from_tensors(checkpoint.config, &checkpoint.tensors)
+            .unwrap()
+            .predict(&planes.data, planes.channels, planes.height, planes.width)
+            .unwrap()
+    });
+    assert_eq!(errors.len(), 6, "every case and format ran");
+    for (file, error) in errors {
+        assert!(
+            error <= 1e-4,
+            "{file}: max |Δ| / max |logit| = {error:e} > 1e-4"
         );
     }
 }

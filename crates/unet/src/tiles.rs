@@ -1,0 +1,232 @@
+//! Any image size in bounded memory: the image is cut into overlapping tiles, each tile runs
+//! through the network, and only each tile's centre is kept.
+//!
+//! Tiles start on multiples of 16 (the four 2×2 poolings), so every tile pools exactly the pixel
+//! groups the whole image would, and the overlap gives the pixels kept near a tile's edge the
+//! context the whole image would have given them: the default 128 pixels cover the five-level
+//! U-Net's receptive field (about 110). Bilinear up-sampling with aligned corners stretches its
+//! sampling grid with the input's size, so a tile on its own would sample up to a quarter pixel
+//! (at each level's scale) away from the whole image; the runner is told the tile's [`Frame`] and
+//! samples on the whole image's grid instead ([`crate::CpuUNet::predict_in`]). With both, a
+//! tile's kept centre equals the whole image's logits to float rounding (`tests/tiling.rs`).
+
+use crate::inference::Logits;
+use std::ops::Range;
+
+/// Rows and columns a tile may shift by without changing how the network pools it.
+pub const ALIGN: usize = 16;
+
+/// How an image larger than one tile is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tiling {
+    /// Largest tile side the network sees, in pixels (a multiple of [`ALIGN`]).
+    pub tile: usize,
+    /// Context on each side of a tile's kept centre, in pixels (a multiple of [`ALIGN`]).
+    pub overlap: usize,
+}
+
+impl Default for Tiling {
+    fn default() -> Self {
+        Self {
+            tile: 1024,
+            overlap: 128,
+        }
+    }
+}
+
+/// One tile along one axis: the pixels read, and the ones kept (a part of `read`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    /// Rows (or columns) the network sees.
+    pub read: Range<usize>,
+    /// Rows (or columns) written to the output.
+    pub keep: Range<usize>,
+}
+
+impl Tiling {
+    /// Checks the geometry; the message says what to change.
+    pub fn validate(&self) -> Result<(), String> {
+        if !self.tile.is_multiple_of(ALIGN) || !self.overlap.is_multiple_of(ALIGN) {
+            return Err(format!(
+                "tile {} and overlap {} must be multiples of {ALIGN}",
+                self.tile, self.overlap
+            ));
+        }
+        if self.tile < 2 * self.overlap + ALIGN {
+            return Err(format!(
+                "a tile of {} leaves nothing to keep with an overlap of {} on each side; use a tile of at least {}",
+                self.tile,
+                self.overlap,
+                2 * self.overlap + ALIGN
+            ));
+        }
+        Ok(())
+    }
+
+    /// The tiles along an axis of `len` pixels: one span when it fits, else kept parts that
+    /// partition `0..len`, each read with up to `overlap` more on both sides.
+    pub fn spans(&self, len: usize) -> Vec<Span> {
+        if len <= self.tile {
+            return vec![Span {
+                read: 0..len,
+                keep: 0..len,
+            }];
+        }
+        let core = self.tile - 2 * self.overlap;
+        (0..len)
+            .step_by(core)
+            .map(|start| {
+                let keep = start..(start + core).min(len);
+                let read = start.saturating_sub(self.overlap)..(keep.end + self.overlap).min(len);
+                Span { read, keep }
+            })
+            .collect()
+    }
+
+    /// Whether an image of this size is cut at all.
+    pub fn cuts(&self, height: usize, width: usize) -> bool {
+        height > self.tile || width > self.tile
+    }
+}
+
+/// Where a tile lies: the whole image's size and the tile's top-left corner in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame {
+    /// Rows of the whole image.
+    pub height: usize,
+    /// Columns of the whole image.
+    pub width: usize,
+    /// The tile's first row.
+    pub top: usize,
+    /// The tile's first column.
+    pub left: usize,
+}
+
+impl Frame {
+    /// The frame of an image that is not cut.
+    pub fn whole(height: usize, width: usize) -> Self {
+        Self {
+            height,
+            width,
+            top: 0,
+            left: 0,
+        }
+    }
+}
+
+/// Runs `run(tile, frame, tile_height, tile_width)` on each tile of a `[channels, height, width]`
+/// image and stitches the kept parts of the logits; an image that fits in one tile is passed
+/// through whole.
+pub fn predict_tiled<E>(
+    planes: &[f32],
+    channels: usize,
+    height: usize,
+    width: usize,
+    tiling: Tiling,
+    mut run: impl FnMut(&[f32], Frame, usize, usize) -> Result<Logits, E>,
+) -> Result<Logits, E> {
+    if !tiling.cuts(height, width) {
+        return run(planes, Frame::whole(height, width), height, width);
+    }
+    let (rows, cols) = (tiling.spans(height), tiling.spans(width));
+    let mut out: Option<Logits> = None;
+    let mut tile = Vec::new();
+    for r in &rows {
+        for c in &cols {
+            let (th, tw) = (r.read.len(), c.read.len());
+            tile.clear();
+            for ch in 0..channels {
+                for y in r.read.clone() {
+                    let row = (ch * height + y) * width;
+                    tile.extend_from_slice(&planes[row + c.read.start..row + c.read.end]);
+                }
+            }
+            let frame = Frame {
+                height,
+                width,
+                top: r.read.start,
+                left: c.read.start,
+            };
+            let logits = run(&tile, frame, th, tw)?;
+            let out = out.get_or_insert_with(|| Logits {
+                classes: logits.classes,
+                height,
+                width,
+                data: vec![0.0; logits.classes * height * width],
+            });
+            for class in 0..logits.classes {
+                for y in r.keep.clone() {
+                    let src = (class * th + y - r.read.start) * tw + c.keep.start - c.read.start;
+                    let dst = (class * height + y) * width + c.keep.start;
+                    out.data[dst..dst + c.keep.len()]
+                        .copy_from_slice(&logits.data[src..src + c.keep.len()]);
+                }
+            }
+        }
+    }
+    Ok(out.expect("an image has at least one tile"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_parts_partition_the_axis_and_reads_are_aligned() {
+        let tiling = Tiling {
+            tile: 128,
+            overlap: 32,
+        };
+        tiling.validate().unwrap();
+        for len in [1, 16, 128, 129, 200, 257, 1000] {
+            let spans = tiling.spans(len);
+            let mut next = 0;
+            for s in &spans {
+                assert_eq!(s.keep.start, next, "len {len}: {spans:?}");
+                next = s.keep.end;
+                assert!(s.read.start <= s.keep.start && s.keep.end <= s.read.end);
+                assert!(s.read.len() <= 128 && s.read.start.is_multiple_of(ALIGN));
+                assert!(s.read.len() >= 16.min(len));
+            }
+            assert_eq!(next, len);
+        }
+        assert!(Tiling {
+            tile: 64,
+            overlap: 32
+        }
+        .validate()
+        .is_err());
+        assert!(Tiling {
+            tile: 100,
+            overlap: 16
+        }
+        .validate()
+        .is_err());
+    }
+
+    #[test]
+    fn stitching_an_identity_gives_the_image_back() {
+        let (c, h, w) = (2, 150, 97);
+        let planes: Vec<f32> = (0..c * h * w).map(|i| i as f32).collect();
+        let tiling = Tiling {
+            tile: 64,
+            overlap: 16,
+        };
+        let mut calls = 0;
+        let got = predict_tiled(&planes, c, h, w, tiling, |tile, frame, th, tw| {
+            calls += 1;
+            assert_eq!((frame.height, frame.width), (h, w));
+            assert!(frame.top.is_multiple_of(ALIGN) && frame.left.is_multiple_of(ALIGN));
+            assert!(th <= 64 && tw <= 64);
+            Ok::<_, ()>(Logits {
+                classes: c,
+                height: th,
+                width: tw,
+                data: tile.to_vec(),
+            })
+        })
+        .unwrap();
+        assert_eq!(got.data, planes);
+        assert_eq!(calls, 5 * 4);
+    }
+}
