@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{scratch, text, unet};
+use common::{ok, scratch, text, unet};
 use std::path::{Path, PathBuf};
 use unet_imaging::{decode_image, decode_npy_f32};
 
@@ -338,4 +338,58 @@ fn a_nifti_volume_gets_the_2d_masks_in_a_label_map_with_its_geometry() {
     ]);
     assert!(text(&run.stderr).contains("--frame 3 but the volume has 1 frame(s)"));
     let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn the_burn_engine_and_tiles_give_the_default_prediction() {
+    let out = scratch("engines");
+    let run = |model: &Path, image: &Path, dir: &str, extra: &[&str]| {
+        let folder = out.join(dir);
+        let mut args = vec!["predict", "--model", model.to_str().unwrap()];
+        args.extend([
+            image.to_str().unwrap(),
+            "--logits",
+            "--out",
+            folder.to_str().unwrap(),
+        ]);
+        args.extend(extra);
+        ok(&unet(&args));
+        folder
+    };
+    let (model, image) = (
+        fixture("bilinear_c1_k1.safetensors"),
+        fixture("bilinear_c1_k1.png"),
+    );
+    let folded = run(&model, &image, "folded", &[]);
+    let burn = run(&model, &image, "burn", &["--cpu-engine", "burn"]);
+    let logits = |dir: &Path| dir.join("bilinear_c1_k1.logits.npy");
+    assert!(relative_error(&logits(&burn), &logits(&folded)) <= 1e-4);
+
+    // The shipped model on a 245×281 slice in 272-pixel tiles with the default 128 of context:
+    // 18 tiles, and the very mask of the whole image.
+    let model = common::root().join("assets/models/brain-extraction.unet.safetensors");
+    let image = common::root().join("assets/samples/t1_head_axial.png");
+    let whole = run(&model, &image, "whole", &["--tile", "0"]);
+    let tiled = run(&model, &image, "tiled", &["--tile", "272"]);
+    let mask = |dir: &Path| std::fs::read(dir.join("t1_head_axial.mask.png")).unwrap();
+    assert_eq!(
+        mask(&whole),
+        mask(&tiled),
+        "tiled and whole-image masks differ"
+    );
+
+    let bad = unet(&[
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        image.to_str().unwrap(),
+        "--tile",
+        "100",
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("multiples of 16"),
+        "{}",
+        text(&bad.stderr)
+    );
 }
