@@ -49,8 +49,14 @@ export async function tryImage({ appUrl, file, side, limitS }) {
     const seconds = (Date.now() - t0) / 1000;
     if (crashed) return { side, outcome: 'crash', seconds, detail: 'the tab crashed (page "crash" event)', errors: app.consoleErrors };
     if (trapped()) {
-      const status = (await app.status().textContent().catch(() => '')).trim();
-      return { side, outcome: 'trap', seconds, detail: `the wasm module trapped; the page shows no message (status: "${status}")`, errors: app.consoleErrors };
+      // A Rust panic reaches the page through the panic hook before the abort; a failed
+      // allocation aborts without one, and the status stays as it was.
+      const status = (await app.status().textContent().catch(() => '')).replace(/\s+/g, ' ').trim();
+      const panicked = status.includes('panicked');
+      const detail = panicked
+        ? `the page shows: "${status}"`
+        : `the wasm module trapped (no panic message, so most likely a failed allocation); the page still says "${status}"`;
+      return { side, outcome: panicked ? 'panic' : 'trap', seconds, detail, errors: app.consoleErrors };
     }
     if (state === 'done') return { side, outcome: 'mask', seconds, detail: (await page.locator('[data-testid=timings]').textContent()).trim() };
     if (state === 'error') {

@@ -97,7 +97,7 @@ function largestSection() {
   const out = [`Largest image on the CPU backend (default model, synthetic grey PNG, fresh browser per size, limit ${r.settings.largestLimitS} s each):`, '',
     '| size | outcome | after s | detail |', '|---|---|---:|---|'];
   for (const x of l) {
-    const detail = `${x.detail ?? ''}${x.errors?.length ? ` — console: ${x.errors.slice(0, 2).join(' | ')}` : ''}`.replace(/\|/g, '\\|').slice(0, 300);
+    const detail = `${x.detail ?? ''}${x.errors?.length && x.outcome !== 'panic' ? ` — console: ${x.errors.slice(0, 2).join(' | ')}` : ''}`.replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, 300);
     out.push(`| ${x.side}×${x.side} | ${x.outcome === 'mask' ? '**mask**' : `**${x.outcome}**`} | ${x.seconds?.toFixed(1) ?? ''} | ${detail} |`);
   }
   out.push('');
