@@ -8,7 +8,7 @@
 # Builds the site (trunk build --release), exports the default model to ONNX at both sizes
 # (scripts/bench/peers.py export), serves dist/, onnxruntime-web's dist/ and the ORT page
 # (scripts/bench/browser/page) on 127.0.0.1 and drives Chromium with playwright-core
-# (scripts/bench/browser/run.mjs). About 15 minutes on 2 cores with SwiftShader, after the build.
+# (scripts/bench/browser/run.mjs). About 4 minutes on 2 cores with SwiftShader, after the build.
 # Settings (environment):
 #   BENCH_SKIP_BUILD=1    use dist/ as it is
 #   BENCH_MODEL           weights to time (default assets/models/brain-extraction.unet.safetensors)
