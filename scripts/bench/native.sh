@@ -15,6 +15,8 @@
 #                   fast on a machine shared with other work; 1: the runtimes' own defaults.
 #   CARGO_TARGET_DIR  where `unet` is built (default: target); the work files go under it too.
 #   BENCH_UNET      an already built `unet` to time instead of building one (recorded in the report)
+#   BENCH_GPU       auto (default): also time burn Wgpu against PyTorch CUDA when torch sees a
+#                   CUDA GPU; 1 forces that step, 0 skips it
 #   BENCH_LARGE     side of the large-image run (default 8192; 0 skips the large-image step)
 #   BENCH_LARGE_CHECK  side at which tiled and whole-image masks are compared (default 2048)
 set -euo pipefail
@@ -99,6 +101,28 @@ for label in classic default; do
   done
 done
 
+# GPU: burn's Wgpu (Vulkan) against PyTorch CUDA, on a machine where torch sees a CUDA GPU
+# (BENCH_GPU=1 forces the step, BENCH_GPU=0 skips it).
+GPU="${BENCH_GPU:-auto}"
+if [ "$GPU" = auto ]; then
+  GPU=0
+  "$PY" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null && GPU=1
+fi
+if [ "$GPU" = 1 ]; then
+  for label in classic default; do
+    model="$CLASSIC"
+    [ "$label" = default ] && model="$DEFAULT"
+    for size in 256x256 512x512; do
+      measure unet-wgpu "$label" "$size" "$UNET" bench --model "$model" --size "$size" \
+        --device wgpu --runs 20
+      measure pytorch-cuda "$label" "$size" "$PY" scripts/bench/peers.py torch --device cuda \
+        --model "$model" --size "$size" --runs 20 --work "$WORK/peers-$label-$size-cuda"
+    done
+  done
+else
+  log "no CUDA GPU seen by torch: GPU step skipped (BENCH_GPU=1 forces it)"
+fi
+
 # Large images: the default model on a real slice scaled up. At LARGE_CHECK² (default 2048) the
 # tiled mask (the default tiling) is compared with the whole-image mask (--tile 0); at LARGE²
 # (default 8192) the time and peak RSS of `unet predict` with the default tiling are recorded.
@@ -140,7 +164,7 @@ log "load average after: $LOAD_AFTER"
 
 UNET_BUILD="built by this run"
 [ -n "${BENCH_UNET:-}" ] && UNET_BUILD="given as BENCH_UNET=$BENCH_UNET, built $(date -r "$UNET" '+%Y-%m-%d %H:%M')"
-export LOAD_BEFORE LOAD_AFTER THREADS RUNS_256 RUNS_512 SPIN UNET_BUILD LARGE_RESULTS
+export LOAD_BEFORE LOAD_AFTER THREADS RUNS_256 RUNS_512 SPIN UNET_BUILD LARGE_RESULTS GPU
 "$PY" - "$WORK/machine.json" <<'EOF'
 import json, os, platform, re, subprocess, sys, datetime
 import onnx, onnxruntime, torch
@@ -170,7 +194,7 @@ json.dump(dict(
                if spin else "every runtime with its own defaults (`BENCH_SPIN=1`)."),
     unet_build=os.environ["UNET_BUILD"], rustc=sh("rustc", "--version"), burn=burn.group(1) if burn else "?",
     python=platform.python_version(), torch=torch.__version__, ort=onnxruntime.__version__,
-    onnx=onnx.__version__,
+    onnx=onnx.__version__, gpu=os.environ.get("GPU", "0"),
     load_before=[float(x) for x in os.environ["LOAD_BEFORE"].split()],
     load_after=[float(x) for x in os.environ["LOAD_AFTER"].split()],
     labels={"classic": "the classic U-Net, base 64, 1 → 2 classes, transposed convolutions "

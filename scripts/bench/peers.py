@@ -141,17 +141,25 @@ def step_torch(args) -> dict:
     x = torch.rand(1, config["n_channels"], h, w)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
+    device = torch.device(args.device)
+    model, x_dev = model.to(device), x.to(device)
+    # CUDA launches are asynchronous: each timed pass ends when the GPU has finished it.
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     times = []
     with torch.inference_mode():
-        out = model(x)  # warm-up
+        out = model(x_dev)  # warm-up
+        sync()
         for _ in range(max(1, args.runs)):
             start = time.perf_counter()
-            out = model(x)
+            out = model(x_dev)
+            sync()
             times.append(time.perf_counter() - start)
-    np.save(work / "input.npy", x.numpy())
-    np.save(work / "torch_out.npy", out.numpy())
+    if device.type == "cpu":
+        # The ORT step checks itself against these (CPU) results.
+        np.save(work / "input.npy", x.numpy())
+        np.save(work / "torch_out.npy", out.cpu().numpy())
     flops, _ = conv_flops(config, x.shape)
-    rec = dict(peer="pytorch", model=args.model.name, size=f"{h}x{w}", threads=torch.get_num_threads(),
+    rec = dict(peer="pytorch" if device.type == "cpu" else f"pytorch-{device.type}", model=args.model.name, size=f"{h}x{w}", threads=torch.get_num_threads(),
                **summarise(times), omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", "default"), gflop=round(flops / 1e9, 3), torch=torch.__version__, **config)
     rec["gflops_per_s"] = round(flops / 1e9 / (rec["median_ms"] / 1e3), 1)
     return rec
@@ -233,6 +241,7 @@ def main() -> int:
     parser.add_argument("--size", type=parse_size, default=(256, 256), help="HxW")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--device", default="cpu", help="torch device of the torch step: cpu or cuda")
     parser.add_argument("--work", default="target/bench/peers", help="folder for input, output, ONNX")
     parser.add_argument("--json", default=None, help="append the result line as JSON to this file")
     parser.add_argument("--no-spin", action="store_true",

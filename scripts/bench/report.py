@@ -19,8 +19,11 @@ from pathlib import Path
 
 BEGIN = "<!-- native-bench:begin (scripts/bench/native.sh writes this part; edits are lost) -->"
 END = "<!-- native-bench:end -->"
-PEERS = ["unet", "unet-burn", "pytorch", "onnxruntime"]
-NAMES = {"unet": "unet (folded, gemm)", "unet-burn": "unet on burn's flex backend"}
+PEERS = ["unet", "unet-burn", "pytorch", "onnxruntime", "unet-wgpu", "pytorch-cuda"]
+NAMES = {"unet": "unet (folded, gemm)", "unet-burn": "unet on burn's flex backend",
+         "unet-wgpu": "unet on burn Wgpu (GPU)", "pytorch-cuda": "PyTorch CUDA (GPU)"}
+# Whose time each row is compared with: GPU rows with unet's GPU row, the rest with unet's CPU row.
+BASE = {"pytorch-cuda": "unet-wgpu"}
 
 
 def parse_line(line: str) -> dict:
@@ -52,6 +55,9 @@ def table(rows: dict, machine: dict) -> str:
     out.append(f"- Threads: {m['threads']} for every runtime (`RAYON_NUM_THREADS` for unet, "
                f"`torch.set_num_threads`, ORT `intra_op_num_threads`).")
     out.append(f"- Spinning: {m['spin_note']}")
+    if m.get("gpu") != "1":
+        out.append("- GPU: torch saw no CUDA GPU on this machine, so the GPU rows (burn Wgpu against "
+                   "PyTorch CUDA) were skipped; on a machine with one, the same command adds them.")
     out.append(f"- Versions: {m['rustc']}; burn {m['burn']} (`flex` CPU backend); Python {m['python']}; "
                f"torch {m['torch']}; onnxruntime {m['ort']}; onnx {m['onnx']}.")
     out.append(f"- Runs: one warm-up, then {m['runs_256']} timed passes at 256×256 and {m['runs_512']} at "
@@ -72,13 +78,15 @@ def table(rows: dict, machine: dict) -> str:
     for label, size in keys:
         torch_row = rows.get((label, size, "pytorch"), {})
         gflop = float(torch_row.get("gflop", "nan"))
-        unet_row = rows.get((label, size, "unet"))
         for peer in PEERS:
             r = rows.get((label, size, peer))
             if r is None:
                 continue
             med = float(r["median_ms"])
-            ratio = "" if peer == "unet" or unet_row is None else f"**{float(unet_row['median_ms']) / med:.2f}**"
+            base = BASE.get(peer, "unet")
+            base_row = rows.get((label, size, base))
+            ratio = ("" if peer in ("unet", "unet-wgpu") or base_row is None
+                     else f"**{float(base_row['median_ms']) / med:.2f}**")
             name = NAMES.get(peer, peer)
             if peer == "onnxruntime":
                 name += f" (Δ vs torch {r.get('max_rel_diff_vs_torch', '?')})"
@@ -86,7 +94,8 @@ def table(rows: dict, machine: dict) -> str:
                        f"{fmt_ms(r['min_ms'])} | {fmt_ms(r['max_ms'])} | {gflop / (med / 1e3):.1f} | "
                        f"{r['rss_mb']:,.0f} | {r['load1']:.1f} | {ratio} |")
     out.append("")
-    out.append("`unet / this` = unet's median ÷ that runtime's median (the issue's goal: ≤ 1.0). GFLOP counts "
+    out.append("`unet / this` = unet's median ÷ that runtime's median (the issue's goal: ≤ 1.0; a GPU row "
+               "is compared with unet's GPU row). GFLOP counts "
                "the convolutions only (2 × multiply-adds, from the layer shapes: `peers.py flops`); "
                "`load` is the 1-minute load average when that process started; Δ vs torch is "
                "max |ORT − torch| / max |torch| on the same input (must be ≤ 1e-3). "

@@ -114,6 +114,98 @@ impl Frame {
     }
 }
 
+/// One tile of an image: where it lies, what it reads and what it keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tile {
+    /// The tile in the whole image (its top-left corner is the read corner).
+    pub frame: Frame,
+    /// Rows read and kept.
+    pub rows: Span,
+    /// Columns read and kept.
+    pub cols: Span,
+}
+
+impl Tile {
+    /// Rows the network sees.
+    pub fn height(&self) -> usize {
+        self.rows.read.len()
+    }
+
+    /// Columns the network sees.
+    pub fn width(&self) -> usize {
+        self.cols.read.len()
+    }
+
+    /// Copies the tile's `[channels, height, width]` planes out of the whole image's.
+    pub fn cut(&self, planes: &[f32], channels: usize) -> Vec<f32> {
+        let Frame { height, width, .. } = self.frame;
+        let mut tile = Vec::with_capacity(channels * self.height() * self.width());
+        for ch in 0..channels {
+            for y in self.rows.read.clone() {
+                let row = (ch * height + y) * width;
+                tile.extend_from_slice(
+                    &planes[row + self.cols.read.start..row + self.cols.read.end],
+                );
+            }
+        }
+        tile
+    }
+
+    /// Writes the kept part of the tile's logits into `out`, the whole image's (allocated on
+    /// the first tile, once the class count is known).
+    pub fn paste(&self, logits: &Logits, out: &mut Option<Logits>) {
+        let Frame { height, width, .. } = self.frame;
+        let out = out.get_or_insert_with(|| Logits {
+            classes: logits.classes,
+            height,
+            width,
+            data: vec![0.0; logits.classes * height * width],
+        });
+        let (th, tw) = (self.height(), self.width());
+        let (keep, skip) = (
+            self.cols.keep.len(),
+            self.cols.keep.start - self.cols.read.start,
+        );
+        for class in 0..logits.classes {
+            for y in self.rows.keep.clone() {
+                let src = (class * th + y - self.rows.read.start) * tw + skip;
+                let dst = (class * height + y) * width + self.cols.keep.start;
+                out.data[dst..dst + keep].copy_from_slice(&logits.data[src..src + keep]);
+            }
+        }
+    }
+}
+
+impl Tiling {
+    /// Every tile of a `height × width` image, row by row; one tile when it is not cut.
+    pub fn tiles(&self, height: usize, width: usize) -> Vec<Tile> {
+        let whole = |len: usize| {
+            vec![Span {
+                read: 0..len,
+                keep: 0..len,
+            }]
+        };
+        let (rows, cols) = match self.cuts(height, width) {
+            true => (self.spans(height), self.spans(width)),
+            false => (whole(height), whole(width)),
+        };
+        rows.iter()
+            .flat_map(|r| {
+                cols.iter().map(move |c| Tile {
+                    frame: Frame {
+                        height,
+                        width,
+                        top: r.read.start,
+                        left: c.read.start,
+                    },
+                    rows: r.clone(),
+                    cols: c.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
 /// Runs `run(tile, frame, tile_height, tile_width)` on each tile of a `[channels, height, width]`
 /// image and stitches the kept parts of the logits; an image that fits in one tile is passed
 /// through whole.
@@ -128,41 +220,15 @@ pub fn predict_tiled<E>(
     if !tiling.cuts(height, width) {
         return run(planes, Frame::whole(height, width), height, width);
     }
-    let (rows, cols) = (tiling.spans(height), tiling.spans(width));
-    let mut out: Option<Logits> = None;
-    let mut tile = Vec::new();
-    for r in &rows {
-        for c in &cols {
-            let (th, tw) = (r.read.len(), c.read.len());
-            tile.clear();
-            for ch in 0..channels {
-                for y in r.read.clone() {
-                    let row = (ch * height + y) * width;
-                    tile.extend_from_slice(&planes[row + c.read.start..row + c.read.end]);
-                }
-            }
-            let frame = Frame {
-                height,
-                width,
-                top: r.read.start,
-                left: c.read.start,
-            };
-            let logits = run(&tile, frame, th, tw)?;
-            let out = out.get_or_insert_with(|| Logits {
-                classes: logits.classes,
-                height,
-                width,
-                data: vec![0.0; logits.classes * height * width],
-            });
-            for class in 0..logits.classes {
-                for y in r.keep.clone() {
-                    let src = (class * th + y - r.read.start) * tw + c.keep.start - c.read.start;
-                    let dst = (class * height + y) * width + c.keep.start;
-                    out.data[dst..dst + c.keep.len()]
-                        .copy_from_slice(&logits.data[src..src + c.keep.len()]);
-                }
-            }
-        }
+    let mut out = None;
+    for tile in tiling.tiles(height, width) {
+        let logits = run(
+            &tile.cut(planes, channels),
+            tile.frame,
+            tile.height(),
+            tile.width(),
+        )?;
+        tile.paste(&logits, &mut out);
     }
     Ok(out.expect("an image has at least one tile"))
 }
