@@ -1,5 +1,5 @@
 //! Choosing where the model runs: burn's Wgpu backend on WebGPU when the browser has it,
-//! burn's pure-Rust CPU backend (`flex`) otherwise — and saying which, and why.
+//! the CPU otherwise (the folded network of `unet::cpu`) — and saying which, and why.
 
 use burn::tensor::Device;
 
@@ -8,7 +8,7 @@ use burn::tensor::Device;
 pub enum BackendKind {
     /// burn's Wgpu backend on the browser's WebGPU.
     WebGpu,
-    /// burn's `flex` backend on the CPU (in wasm: one thread).
+    /// The CPU: the folded network (`unet::cpu`; in wasm: one thread, SIMD128).
     Cpu,
 }
 

@@ -9,6 +9,7 @@ use burn::tensor::Device;
 use unet::{Checkpoint, UNetConfig};
 use unet_imaging::Planes;
 
+use super::net::Net;
 use super::pipeline;
 use crate::platform::{now_ms, yield_now};
 
@@ -45,7 +46,7 @@ pub async fn time_forward(
 ) -> Result<ForwardTimes, String> {
     let start = now_ms();
     let checkpoint = Checkpoint::from_bytes(bytes, source).map_err(|e| e.to_string())?;
-    let net = checkpoint.build(device).map_err(|e| e.to_string())?;
+    let net = Net::build(&checkpoint, device)?;
     let load_ms = now_ms() - start;
     let UNetConfig {
         n_channels,
@@ -63,7 +64,7 @@ pub async fn time_forward(
     };
     yield_now().await;
     let start = now_ms();
-    pipeline::logits(&net, device, &planes)
+    pipeline::logits(&net, &planes)
         .await
         .map_err(|e| e.to_string())?;
     let warmup_ms = now_ms() - start;
@@ -72,7 +73,7 @@ pub async fn time_forward(
         // Between passes, not inside the timed span: the page stays responsive over a long run.
         yield_now().await;
         let start = now_ms();
-        pipeline::logits(&net, device, &planes)
+        pipeline::logits(&net, &planes)
             .await
             .map_err(|e| e.to_string())?;
         times_ms.push(now_ms() - start);

@@ -7,8 +7,8 @@
 
 pub mod backend;
 pub mod bench;
+mod net;
 mod pipeline;
-mod stepwise;
 
 #[cfg(target_arch = "wasm32")]
 mod actor;
@@ -21,7 +21,8 @@ pub use pipeline::{SegmentError, Segmentation, Timings};
 use std::sync::Arc;
 
 use burn::tensor::Device;
-use unet::{Checkpoint, ModelCard, UNet, UNetConfig};
+use net::Net;
+use unet::{Checkpoint, ModelCard, UNetConfig};
 use unet_imaging::Image;
 
 use crate::platform::{now_ms, yield_now};
@@ -85,11 +86,9 @@ pub struct ModelInfo {
 struct Loaded {
     // Kept so the model can be rebuilt on the CPU if the GPU fails mid-session.
     checkpoint: Checkpoint,
-    net: UNet,
-    // The device the net lives on: after a fallback it differs from a model built earlier.
-    device: Device,
+    net: Net,
     // A CPU copy for images too large for the GPU's buffers, built the first time one comes.
-    cpu_net: Option<UNet>,
+    cpu_net: Option<Net>,
 }
 
 /// Bytes of the largest tensor of a forward pass: the full-resolution concatenation before
@@ -171,7 +170,6 @@ impl Engine {
         self.model = Some(Loaded {
             checkpoint,
             net,
-            device: self.device.clone(),
             cpu_net: None,
         });
         Ok(info)
@@ -179,15 +177,19 @@ impl Engine {
 
     /// Builds the net on the current device and runs it once on zeros; returns it and the
     /// warm-up time.
-    async fn build_and_warm(&self, checkpoint: &Checkpoint) -> Result<(UNet, f64), String> {
-        let net = checkpoint.build(&self.device).map_err(|e| e.to_string())?;
+    async fn build_and_warm(&self, checkpoint: &Checkpoint) -> Result<(Net, f64), String> {
+        let net = Net::build(checkpoint, &self.device)?;
         yield_now().await;
         let start = now_ms();
         let c = checkpoint.config.n_channels;
-        let zeros = vec![0.0; c * WARMUP_SIDE * WARMUP_SIDE];
-        unet::inference::predict_async(&net, &zeros, c, WARMUP_SIDE, WARMUP_SIDE, &self.device)
-            .await
-            .map_err(|e| e.to_string())?;
+        let zeros = unet_imaging::Planes {
+            channels: c,
+            height: WARMUP_SIDE,
+            width: WARMUP_SIDE,
+            data: vec![0.0; c * WARMUP_SIDE * WARMUP_SIDE],
+            notes: Vec::new(),
+        };
+        net.logits(&zeros).await.map_err(|e| e.to_string())?;
         Ok((net, now_ms() - start))
     }
 
@@ -212,12 +214,12 @@ impl Engine {
         let (height, width) = prepared.size();
         let needed = largest_buffer_bytes(&config, height, width);
         let limit = self.backend.max_buffer_bytes;
-        if loaded.device != cpu && limit.is_some_and(|max| needed > max) {
+        if !loaded.net.is_cpu() && limit.is_some_and(|max| needed > max) {
             if loaded.cpu_net.is_none() {
-                loaded.cpu_net = Some(loaded.checkpoint.build(&cpu).map_err(|e| e.to_string())?);
+                loaded.cpu_net = Some(Net::build(&loaded.checkpoint, &cpu)?);
             }
             let net = loaded.cpu_net.as_ref().ok_or("no CPU model")?;
-            let mut result = pipeline::infer(net, &cpu, prepared)
+            let mut result = pipeline::infer(net, prepared)
                 .await
                 .map_err(|e| e.to_string())?;
             result.notes.push(format!(
@@ -228,9 +230,9 @@ impl Engine {
             return Ok(result);
         }
 
-        match pipeline::infer(&loaded.net, &loaded.device, prepared.clone()).await {
+        match pipeline::infer(&loaded.net, prepared.clone()).await {
             Ok(segmentation) => Ok(segmentation),
-            Err(SegmentError::Device(message)) if loaded.device != cpu => {
+            Err(SegmentError::Device(message)) if !loaded.net.is_cpu() => {
                 // A GPU that fails mid-session (lost device, out of memory) should not end the
                 // session: rebuild on the CPU and try this image again there.
                 let Some(Loaded { checkpoint, .. }) = self.model.take() else {
@@ -241,10 +243,9 @@ impl Engine {
                 let loaded = self.model.insert(Loaded {
                     checkpoint,
                     net,
-                    device: self.device.clone(),
                     cpu_net: None,
                 });
-                pipeline::infer(&loaded.net, &loaded.device, prepared)
+                pipeline::infer(&loaded.net, prepared)
                     .await
                     .map_err(|e| e.to_string())
             }

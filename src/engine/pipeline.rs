@@ -1,11 +1,10 @@
 //! One image file through the model: decode, preprocess, infer, threshold — the same steps,
 //! in the same order, as `unet predict`, so the browser's mask equals the CLI's.
 
-use burn::tensor::Device;
-use unet::{Logits, ModelCard, UNet, UNetConfig};
+use unet::{Logits, ModelCard, UNetConfig};
 use unet_imaging::{decode_image, mask_from_logits, to_planes, Image, Mask, Planes};
 
-use super::stepwise;
+use super::net::Net;
 use crate::platform::now_ms;
 
 /// Wall-clock cost of one image, in milliseconds.
@@ -91,19 +90,15 @@ pub fn prepare_image(
     })
 }
 
-/// Runs `net` on `device` and turns the logits into the mask.
-pub async fn infer(
-    net: &UNet,
-    device: &Device,
-    prepared: Prepared,
-) -> Result<Segmentation, SegmentError> {
+/// Runs `net` and turns the logits into the mask.
+pub async fn infer(net: &Net, prepared: Prepared) -> Result<Segmentation, SegmentError> {
     let Prepared {
         image,
         planes,
         decode_ms,
     } = prepared;
     let inference_start = now_ms();
-    let logits = logits(net, device, &planes).await?;
+    let logits = logits(net, &planes).await?;
     if !(1..=256).contains(&logits.classes) {
         // Mask values are bytes; such a model cannot be shown or exported as a PNG mask.
         return Err(SegmentError::Input(format!(
@@ -125,38 +120,12 @@ pub async fn infer(
     })
 }
 
-/// The network's raw output for `planes` on `device`, read back asynchronously: the part of
-/// [`infer`] that depends on the backend, shared with the benchmark (`super::bench`) so that it
-/// times exactly what the app runs.
-pub async fn logits(net: &UNet, device: &Device, planes: &Planes) -> Result<Logits, SegmentError> {
-    let classify = |e: unet::InferenceError| match e {
+/// The network's raw output for `planes`, read back asynchronously: the part of [`infer`] that
+/// depends on the backend, shared with the benchmark (`super::bench`) so that it times exactly
+/// what the app runs.
+pub async fn logits(net: &Net, planes: &Planes) -> Result<Logits, SegmentError> {
+    net.logits(planes).await.map_err(|e| match e {
         unet::InferenceError::Device(message) => SegmentError::Device(message),
         other => input_error(&other),
-    };
-    if *device == unet::inference::cpu_device() {
-        // Eager CPU work on the page's thread: pause between blocks (see `stepwise`).
-        let tensor = unet::inference::input_tensor(
-            net,
-            &planes.data,
-            planes.channels,
-            planes.height,
-            planes.width,
-            device,
-        )
-        .map_err(classify)?;
-        stepwise::read_logits(stepwise::forward(net, tensor).await)
-            .await
-            .map_err(classify)
-    } else {
-        unet::inference::predict_async(
-            net,
-            &planes.data,
-            planes.channels,
-            planes.height,
-            planes.width,
-            device,
-        )
-        .await
-        .map_err(classify)
-    }
+    })
 }

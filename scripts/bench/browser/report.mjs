@@ -22,7 +22,7 @@ function forwardSection() {
   if (!f) return [];
   const gflop = { cpu: Number(env.BENCH_GFLOP_CPU) || 0, gpu: Number(env.BENCH_GFLOP_GPU) || 0 };
   const rows = [
-    ['CPU', r.settings.cpuSize, 'unet-web (burn `flex`, 1 thread)', f.unetCpu, gflop.cpu],
+    ['CPU', r.settings.cpuSize, 'unet-web (folded network, 1 thread, SIMD128)', f.unetCpu, gflop.cpu],
     ['CPU', r.settings.cpuSize, `onnxruntime-web WASM EP (numThreads ${f.ortWasm.threads ?? 1})`, f.ortWasm, gflop.cpu],
     ['WebGPU', r.settings.gpuSize, 'unet-web (burn Wgpu)', f.unetWebgpu, gflop.gpu],
     ['WebGPU', r.settings.gpuSize, 'onnxruntime-web WebGPU EP', f.ortWebgpu, gflop.gpu],
@@ -46,7 +46,7 @@ function forwardSection() {
   }
   if (failures.length) out.push('');
   out.push('| comparison | unet / ort (median) | goal | met? |', '|---|---:|---:|---|');
-  for (const [label, a, b] of [['CPU: unet-web `flex` vs ORT WASM EP', f.unetCpu, f.ortWasm], ['WebGPU: unet-web vs ORT WebGPU EP', f.unetWebgpu, f.ortWebgpu]]) {
+  for (const [label, a, b] of [['CPU: unet-web (folded) vs ORT WASM EP', f.unetCpu, f.ortWasm], ['WebGPU: unet-web vs ORT WebGPU EP', f.unetWebgpu, f.ortWebgpu]]) {
     if (a.ok && b.ok) {
       const ratio = a.median_ms / b.median_ms;
       out.push(`| ${label} | **${ratio.toFixed(2)}** | ≤ ${GOAL_RATIO} | ${ratio <= GOAL_RATIO ? 'yes' : '**no**'} |`);
