@@ -18,7 +18,7 @@
 #                         WebGPU is SwiftShader, on the CPU; use 256x256 on a real GPU)
 #   BENCH_GPU_RUNS        timed runs there (default 3)
 #   BENCH_LARGEST         image sides for the largest-image probe (default 1024,2048,4096,8192)
-#   BENCH_LARGEST_LIMIT_S seconds allowed per size (default 240)
+#   BENCH_LARGEST_LIMIT_S seconds allowed per size (default 600)
 #   BENCH_LIMIT_S         seconds allowed per timing or cold start (default 600)
 #   BENCH_PARTS           which parts: forward,cold,size,largest (default all)
 #   BENCH_NO_REPORT=1     leave BENCHMARKS.md alone (results stay in target/bench-browser/results.json)
