@@ -59,7 +59,7 @@ pub async fn time_forward(
         channels: n_channels,
         height,
         width,
-        data: fixed_noise(n_channels * height * width),
+        data: unet::inference::fixed_noise(n_channels * height * width),
         notes: Vec::new(),
     };
     yield_now().await;
@@ -90,20 +90,6 @@ pub async fn time_forward(
     })
 }
 
-/// `len` values in [0, 1) from a fixed-seed xorshift: the same input on every run and
-/// browser, with no random-number crate (speed does not depend on the values).
-fn fixed_noise(len: usize) -> Vec<f32> {
-    let mut state: u32 = 0x9E37_79B9;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state >> 8) as f32 / (1u32 << 24) as f32
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,14 +117,6 @@ mod tests {
         assert!(times.times_ms.iter().all(|t| *t >= 0.0));
         assert_eq!((times.n_channels, times.n_classes), (1, 1));
         assert!(times.parameters > 0);
-    }
-
-    #[test]
-    fn the_noise_is_fixed_and_in_the_unit_interval() {
-        let a = fixed_noise(1000);
-        assert_eq!(a, fixed_noise(1000));
-        assert!(a.iter().all(|v| (0.0..1.0).contains(v)));
-        assert!(a.iter().any(|v| *v > 0.5) && a.iter().any(|v| *v < 0.5));
     }
 
     #[test]

@@ -31,26 +31,13 @@ fn parse_size(text: &str) -> Result<(usize, usize), String> {
     Ok((parse(h)?, parse(w)?))
 }
 
-/// Uniform values in [0, 1) from a fixed xorshift sequence: the same input on every run.
-fn random_planes(len: usize) -> Vec<f32> {
-    let mut state = 0x2545_F491u32;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state >> 8) as f32 / (1u32 << 24) as f32
-        })
-        .collect()
-}
-
 /// Times `runs` forward passes (each read back, so the GPU work is finished) and prints one line.
 pub fn run(args: &BenchArgs) -> Result<(), String> {
     let checkpoint = load_model(&args.model)?;
     let network = Network::open(&checkpoint, &args.run)?;
     let (h, w) = args.size;
     let channels = checkpoint.config.n_channels;
-    let input = random_planes(channels * h * w);
+    let input = unet::inference::fixed_noise(channels * h * w);
     let forward = || {
         network
             .predict(&input, channels, h, w)

@@ -57,16 +57,15 @@ pub enum InferenceError {
     Device(String),
 }
 
-/// Checks the input and uploads it as a `[1, channels, height, width]` tensor.
-pub fn input_tensor(
-    model: &UNet,
+/// Checks that `planes` fill `[channels, height, width]`, that a model taking `expected`
+/// channels can take them, and that the four poolings have room.
+pub fn check_input(
+    expected: usize,
     planes: &[f32],
     channels: usize,
     height: usize,
     width: usize,
-    device: &Device,
-) -> Result<Tensor<4>, InferenceError> {
-    let expected = model.inc.conv1.weight.lazy_shape().to_vec()[1];
+) -> Result<(), InferenceError> {
     if channels != expected {
         return Err(InferenceError::Channels {
             expected,
@@ -84,6 +83,20 @@ pub fn input_tensor(
     if height < MIN_SIDE || width < MIN_SIDE {
         return Err(InferenceError::TooSmall { width, height });
     }
+    Ok(())
+}
+
+/// Checks the input and uploads it as a `[1, channels, height, width]` tensor.
+pub fn input_tensor(
+    model: &UNet,
+    planes: &[f32],
+    channels: usize,
+    height: usize,
+    width: usize,
+    device: &Device,
+) -> Result<Tensor<4>, InferenceError> {
+    let expected = model.inc.conv1.weight.lazy_shape().to_vec()[1];
+    check_input(expected, planes, channels, height, width)?;
     Ok(Tensor::from_data(
         TensorData::new(planes.to_vec(), [1, channels, height, width]),
         device,
@@ -146,6 +159,20 @@ pub fn predict(
     logits_from(data)
 }
 
+/// `len` values in [0, 1) from a fixed-seed xorshift: the benchmarks' input, the same on every
+/// run, machine and browser, with no random-number crate (speed does not depend on the values).
+pub fn fixed_noise(len: usize) -> Vec<f32> {
+    let mut state: u32 = 0x9E37_79B9;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 8) as f32 / (1u32 << 24) as f32
+        })
+        .collect()
+}
+
 /// The CPU device every target has (burn's pure-Rust `flex` backend).
 pub fn cpu_device() -> Device {
     Device::flex()
@@ -164,4 +191,17 @@ pub async fn wgpu_device_async() -> Result<Device, String> {
         .init_async()
         .await
         .map_err(|e| format!("{e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixed_noise;
+
+    #[test]
+    fn the_noise_is_fixed_and_in_the_unit_interval() {
+        let a = fixed_noise(1000);
+        assert_eq!(a, fixed_noise(1000));
+        assert!(a.iter().all(|v| (0.0..1.0).contains(v)));
+        assert!(a.iter().any(|v| *v > 0.5) && a.iter().any(|v| *v < 0.5));
+    }
 }

@@ -8,21 +8,22 @@
 //! network is the same four blocks, and the burn model stays the reference that this is tested
 //! against (and the one that trains and runs on the GPU).
 
-mod ops;
+mod conv;
+mod planes;
+mod resample;
 
-pub use ops::{Placement, Planes};
+pub use planes::Planes;
+pub use resample::Placement;
 
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
 use crate::checkpoint::{tensors_of, CheckpointError, TensorMap};
-use crate::inference::{InferenceError, Logits};
-use crate::model::{UNet, UNetConfig, MIN_SIDE};
+use crate::inference::{check_input, InferenceError, Logits};
+use crate::model::{UNet, UNetConfig};
 use crate::tiles::Frame;
-use ops::{
-    conv1x1_bias, conv3x3_bias_relu, conv_transpose2x2_bias, max_pool2, pad_concat,
-    upsample_bilinear2,
-};
+use conv::{conv1x1_bias, conv3x3_bias_relu, conv_transpose2x2_bias};
+use resample::{max_pool2, pad_concat, upsample_bilinear2};
 
 // PyTorch's BatchNorm2d default, as in the burn model.
 const BATCH_NORM_EPSILON: f32 = 1e-5;
@@ -174,23 +175,7 @@ impl CpuUNet {
         width: usize,
         pause: impl Fn() -> F,
     ) -> Result<Logits, InferenceError> {
-        if channels != self.config.n_channels {
-            return Err(InferenceError::Channels {
-                expected: self.config.n_channels,
-                got: channels,
-            });
-        }
-        if planes.len() != channels * height * width {
-            return Err(InferenceError::Shape {
-                len: planes.len(),
-                channels,
-                height,
-                width,
-            });
-        }
-        if height < MIN_SIDE || width < MIN_SIDE {
-            return Err(InferenceError::TooSmall { width, height });
-        }
+        check_input(self.config.n_channels, planes, channels, height, width)?;
         let x = Planes {
             channels,
             height,
@@ -206,7 +191,7 @@ impl CpuUNet {
         })
     }
 
-    /// The network on planes of at least [`MIN_SIDE`] per side, placed in the image by `frame`,
+    /// The network on planes of at least [`crate::model::MIN_SIDE`] per side, placed in the image by `frame`,
     /// awaiting `pause()` between blocks.
     ///
     /// # Shapes

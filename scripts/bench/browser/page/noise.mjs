@@ -1,4 +1,4 @@
-// The benchmark input: the same fixed-seed xorshift as src/engine/bench.rs (`fixed_noise`), so
+// The benchmark input: the same fixed-seed xorshift as `unet::inference::fixed_noise` (crates/unet/src/inference.rs), so
 // unet-web and ORT see identical values.
 export function fixedNoise(len) {
   const out = new Float32Array(len);

@@ -1,0 +1,72 @@
+//! The feature maps the CPU network passes between its operations.
+
+/// A feature map: `channels` planes of `height × width`, channel-major, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planes {
+    /// Channels.
+    pub channels: usize,
+    /// Rows.
+    pub height: usize,
+    /// Columns.
+    pub width: usize,
+    /// `channels · height · width` values.
+    pub data: Vec<f32>,
+}
+
+impl Planes {
+    /// Zero-filled planes.
+    pub fn zeros(channels: usize, height: usize, width: usize) -> Self {
+        Self {
+            channels,
+            height,
+            width,
+            data: vec![0.0; channels * height * width],
+        }
+    }
+
+    pub(crate) fn plane(&self, c: usize) -> &[f32] {
+        let hw = self.height * self.width;
+        &self.data[c * hw..(c + 1) * hw]
+    }
+}
+
+/// Shared by the operations' tests: deterministic planes, padded reads, tolerant comparison.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Planes;
+
+    pub fn planes(channels: usize, height: usize, width: usize, seed: u32) -> Planes {
+        let mut state = seed.wrapping_mul(2_654_435_761).max(1);
+        let data = (0..channels * height * width)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                (state % 2001) as f32 / 1000.0 - 1.0
+            })
+            .collect();
+        Planes {
+            channels,
+            height,
+            width,
+            data,
+        }
+    }
+
+    pub fn at(x: &Planes, c: usize, i: isize, j: isize) -> f32 {
+        if i < 0 || j < 0 || i >= x.height as isize || j >= x.width as isize {
+            return 0.0;
+        }
+        x.data[(c * x.height + i as usize) * x.width + j as usize]
+    }
+
+    pub fn close(a: &[f32], b: &[f32]) {
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-4 * (1.0 + y.abs()),
+                "at {i}: {x} vs {y}"
+            );
+        }
+    }
+}
