@@ -184,6 +184,8 @@ pub fn start(state: AppState) {
                 Content::Image(image) => {
                     let request = Request::SegmentImage {
                         image: Arc::clone(image),
+                        scaling: None,
+                        keep_logits: false,
                     };
                     match engine.call(request).await {
                         Response::Segmented(Ok(result)) => ItemState::Done(result),

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use unet_imaging::{FileInfo, Image, Mask, Plane, Volume, Window};
+use unet_imaging::{FileInfo, Image, LabelVolume, Mask, Normalization, Plane, Volume, Window};
 
 use crate::engine::{BackendInfo, EngineHandle, ModelInfo, Segmentation};
 use crate::manifest::{ModelEntry, SampleEntry};
@@ -220,6 +220,11 @@ pub struct AppState {
     pub slice_masks: RwSignal<HashMap<SliceKey, Arc<Mask>>>,
     /// The "segment all" run in progress, if any.
     pub volume_job: RwSignal<Option<VolumeJob>>,
+    /// Finished label maps of whole volumes (fused, post-processed), by (item, frame): what
+    /// the export saves and what the viewer shows once "segment all" has run.
+    pub volume_labels: StoredValue<HashMap<(u64, usize), Arc<LabelVolume>>>,
+    /// Each volume frame's scaling (the card's rule over the whole frame), by (item, frame).
+    pub volume_scaling: StoredValue<HashMap<(u64, usize), Normalization>>,
     /// The display window, for the item it names.
     pub window: RwSignal<Option<WindowChoice>>,
     /// The volume tasks' bookkeeping.
@@ -251,6 +256,8 @@ impl AppState {
             slice: RwSignal::new(None),
             slice_masks: RwSignal::new(HashMap::new()),
             volume_job: RwSignal::new(None),
+            volume_labels: StoredValue::new(HashMap::new()),
+            volume_scaling: StoredValue::new(HashMap::new()),
             window: RwSignal::new(None),
             slice_work: StoredValue::new(SliceWork::default()),
             next_id: StoredValue::new(1),
@@ -303,7 +310,7 @@ impl AppState {
         }
         let plane = self
             .ready_model()
-            .and_then(|m| m.card.plane.as_deref().and_then(Plane::from_name))
+            .map(|m| m.card.display_plane())
             .unwrap_or(Plane::Axial);
         Some(SliceKey {
             item: item.id,

@@ -1,29 +1,33 @@
 //! Volumes in the app: slices are cut on demand ([`unet_imaging::slice_image`], the same cut
-//! as `unet predict`), segmented by the same engine as 2-D images and cached per
-//! (frame, plane, slice), so scrolling back is instant. "Segment all" walks one plane with
-//! progress, returning to the event loop between slices; the export puts the slice masks back
-//! on the input's voxel grid ([`unet_imaging::LabelVolume`]).
+//! as `unet predict`), scaled by the whole volume's statistics, segmented by the same engine
+//! as 2-D images and cached per (frame, plane, slice), so scrolling back is instant. "Segment
+//! all" runs [`VolumeSegmenter`] as the CLI does (the card's planes, fused, and its 3-D
+//! post-processing) with progress, returning to the event loop between slices; its label map
+//! is what the viewer then shows and what the export saves.
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use unet_imaging::{file_stem, slice_image, LabelVolume, Plane, Volume};
+use unet_imaging::{
+    file_stem, slice_image, LabelVolume, Mask, Normalization, Plane, Volume, VolumeSegmenter,
+};
 
 use crate::engine::{EngineHandle, Request, Response, Segmentation};
 use crate::platform::yield_now;
 use crate::state::{AppState, Item, SliceKey, VolumeJob};
 use crate::web;
 
-/// Drops every cached slice mask (the model changed).
+/// Drops every cached slice mask, label map and scaling (the model changed).
 pub fn forget_masks(state: AppState) {
     state.slice_work.update_value(|w| {
         w.generation += 1;
         w.wanted = None;
     });
+    state.volume_labels.update_value(|m| m.clear());
+    state.volume_scaling.update_value(|m| m.clear());
     state.slice_masks.update(|m| m.clear());
 }
-
 /// Segments the slice `item` opens on (the batch loop's part of a volume).
 pub async fn segment_first(
     state: AppState,
@@ -32,21 +36,59 @@ pub async fn segment_first(
 ) -> Result<Arc<Segmentation>, String> {
     let key = untrack(|| state.slice_for(item)).ok_or("not a volume")?;
     let volume = item.volume().ok_or("not a volume")?;
-    segment_slice(state, engine, volume, key).await
+    segment_slice(state, engine, volume, key, false).await
 }
 
-/// One slice through the engine; its mask goes into the cache unless the model changed meanwhile.
+/// The scaling of a volume frame for the current model: the card's rule over the whole frame,
+/// computed once (the CLI computes the same in [`VolumeSegmenter::new`]).
+fn scaling(
+    state: AppState,
+    volume: &Volume,
+    item: u64,
+    frame: usize,
+) -> Result<Normalization, String> {
+    if let Some(known) = state
+        .volume_scaling
+        .with_value(|m| m.get(&(item, frame)).cloned())
+    {
+        return Ok(known);
+    }
+    let model = state
+        .ready_model_untracked()
+        .ok_or("no model is loaded yet")?;
+    let card = &model.card;
+    let segmenter = VolumeSegmenter::new(
+        volume,
+        frame,
+        card.volume_planes(),
+        model.config.n_channels,
+        &card.preprocessing,
+        &card.postprocess,
+    )
+    .map_err(|e| e.to_string())?;
+    let scaling = segmenter.scaling().clone();
+    state
+        .volume_scaling
+        .update_value(|m| drop(m.insert((item, frame), scaling.clone())));
+    Ok(scaling)
+}
+
+/// One slice through the engine, scaled as its volume; its mask goes into the cache unless the
+/// model changed meanwhile. With `keep_logits`, the result carries the logits.
 async fn segment_slice(
     state: AppState,
     engine: &EngineHandle,
     volume: &Volume,
     key: SliceKey,
+    keep_logits: bool,
 ) -> Result<Arc<Segmentation>, String> {
     let slicing = volume.slicing(key.plane);
     let image = slice_image(volume, key.frame, &slicing, key.index);
     let generation = state.slice_work.with_value(|w| w.generation);
     let request = Request::SegmentImage {
         image: Arc::new(image),
+        scaling: Some(scaling(state, volume, key.item, key.frame)?),
+        keep_logits,
     };
     match engine.call(request).await {
         Response::Segmented(Ok(result)) => {
@@ -65,6 +107,33 @@ async fn segment_slice(
         )),
         Response::ModelLoaded(_) => Err("internal: wrong reply".into()),
     }
+}
+
+/// The finished label map of `key`'s volume frame, if "segment all" produced one.
+fn labels_of(state: AppState, key: &SliceKey) -> Option<Arc<LabelVolume>> {
+    state
+        .volume_labels
+        .with_value(|m| m.get(&(key.item, key.frame)).cloned())
+}
+
+/// Shows the label map's cut at `key` instead of the slice's own mask: after "segment all",
+/// the viewer shows what the export saves (fused planes, 3-D post-processing).
+fn show_from_labels(state: AppState, volume: &Volume, labels: &LabelVolume, key: SliceKey) {
+    let slicing = volume.slicing(key.plane);
+    let (height, width) = slicing.shape();
+    let classes = state
+        .ready_model_untracked()
+        .map(|m| m.config.n_classes)
+        .unwrap_or(1);
+    let mask = Mask {
+        width: width as u32,
+        height: height as u32,
+        classes,
+        data: slicing.extract(&labels.data, key.index),
+    };
+    state.slice_masks.update(|m| {
+        m.insert(key, Arc::new(mask));
+    });
 }
 
 fn cached(state: AppState, key: &SliceKey) -> bool {
@@ -109,7 +178,11 @@ pub fn show(state: AppState, key: SliceKey) {
             let Some(volume) = volume_of(state, key.item) else {
                 continue;
             };
-            if let Err(message) = segment_slice(state, &engine, &volume, key).await {
+            if let Some(labels) = labels_of(state, &key) {
+                show_from_labels(state, &volume, &labels, key);
+                continue;
+            }
+            if let Err(message) = segment_slice(state, &engine, &volume, key, false).await {
                 state.notice.set(Some(message));
             }
             yield_now().await;
@@ -166,11 +239,16 @@ pub fn set_plane_frame(state: AppState, plane: Plane, frame: usize) {
     }));
 }
 
-/// Segments every slice of the selected volume's plane and frame, then, with `export`, saves
-/// the label map. One run at a time; [`cancel_all`] stops it between slices.
+/// Segments the selected volume's frame as `unet predict` does ([`VolumeSegmenter`]: the
+/// volume's scaling, the card's planes fused, its 3-D post-processing), then shows the label
+/// map and, with `export`, saves it. One run at a time; [`cancel_all`] stops it between
+/// slices. A finished label map is kept, so a second export saves it at once.
 pub fn segment_all(state: AppState, export: bool) {
     let running = state.volume_job.get_untracked().is_some_and(|j| j.running);
-    if running || state.ready_model_untracked().is_none() {
+    let Some(model) = state.ready_model_untracked() else {
+        return;
+    };
+    if running {
         return;
     }
     let Some(engine) = state.engine.get_untracked() else {
@@ -183,44 +261,92 @@ pub fn segment_all(state: AppState, export: bool) {
     else {
         return;
     };
-    let total = volume.slicing(shown.plane).count();
-    let key = move |index| SliceKey { index, ..shown };
+    if let Some(labels) = labels_of(state, &shown) {
+        if export {
+            let result = save_labels(&item.name, &labels);
+            state
+                .notice
+                .set(result.err().map(|e| format!("export failed: {e}")));
+        }
+        return;
+    }
+    let card = &model.card;
+    let segmenter = VolumeSegmenter::new(
+        &volume,
+        shown.frame,
+        card.volume_planes(),
+        model.config.n_channels,
+        &card.preprocessing,
+        &card.postprocess,
+    );
+    let mut segmenter = match segmenter {
+        Ok(segmenter) => segmenter,
+        Err(e) => return state.notice.set(Some(e.to_string())),
+    };
+    let steps = segmenter.steps(&volume);
+    let generation = state.slice_work.with_value(|w| w.generation);
     state.slice_work.update_value(|w| w.cancel = false);
     state.volume_job.set(Some(VolumeJob {
         item: item.id,
         done: 0,
-        total,
+        total: steps.len(),
         running: true,
     }));
     spawn_local(async move {
         let mut complete = true;
-        for index in 0..total {
+        for (done, &(plane, index)) in steps.iter().enumerate() {
             if state.slice_work.with_value(|w| w.cancel) {
                 complete = false;
                 break;
             }
-            if !cached(state, &key(index)) {
-                if let Err(message) = segment_slice(state, &engine, &volume, key(index)).await {
-                    state.notice.set(Some(message));
-                    complete = false;
-                    break;
-                }
-                // Let the page paint and take input between slices.
-                yield_now().await;
+            let key = SliceKey {
+                plane,
+                index,
+                ..shown
+            };
+            let added = match segment_slice(state, &engine, &volume, key, true).await {
+                Ok(result) => match &result.logits {
+                    Some(logits) => segmenter
+                        .add(&volume, plane, index, &logits.data, logits.classes)
+                        .map_err(|e| e.to_string()),
+                    None => Err("internal: no logits came back".into()),
+                },
+                Err(message) => Err(message),
+            };
+            if let Err(message) = added {
+                state.notice.set(Some(message));
+                complete = false;
+                break;
             }
             state.volume_job.update(|job| {
                 if let Some(job) = job {
-                    job.done = index + 1;
+                    job.done = done + 1;
                 }
             });
+            // Let the page paint and take input between slices.
+            yield_now().await;
         }
-        // The model may have changed while the slices ran: only a full current set is saved.
-        complete &= (0..total).all(|index| cached(state, &key(index)));
-        if export && complete {
-            let result = save_labels(state, &item.name, &volume, shown);
+        // A model changed meanwhile makes the slices a mix of two models: nothing is kept.
+        complete &= state.slice_work.with_value(|w| w.generation) == generation;
+        if complete {
+            let labels = Arc::new(segmenter.finish());
             state
-                .notice
-                .set(result.err().map(|e| format!("export failed: {e}")));
+                .volume_labels
+                .update_value(|m| drop(m.insert((shown.item, shown.frame), Arc::clone(&labels))));
+            // Per-plane masks of the run give way to the label map, in every plane.
+            state.slice_masks.update(|m| {
+                m.retain(|k, _| (k.item, k.frame) != (shown.item, shown.frame));
+            });
+            let count = volume.slicing(shown.plane).count();
+            for index in 0..count {
+                show_from_labels(state, &volume, &labels, SliceKey { index, ..shown });
+            }
+            if export {
+                let result = save_labels(&item.name, &labels);
+                state
+                    .notice
+                    .set(result.err().map(|e| format!("export failed: {e}")));
+            }
         }
         state.volume_job.update(|job| {
             if let Some(job) = job {
@@ -235,24 +361,8 @@ pub fn cancel_all(state: AppState) {
     state.slice_work.update_value(|w| w.cancel = true);
 }
 
-/// Saves `STEM.mask.nii.gz`: every slice of `shown`'s plane and frame, on the input's grid.
-fn save_labels(
-    state: AppState,
-    name: &str,
-    volume: &Volume,
-    shown: SliceKey,
-) -> Result<(), String> {
-    let slicing = volume.slicing(shown.plane);
-    let mut labels = LabelVolume::new(volume);
-    state.slice_masks.with_untracked(|masks| {
-        for index in 0..slicing.count() {
-            let mask = masks
-                .get(&SliceKey { index, ..shown })
-                .ok_or_else(|| format!("slice {} has no mask", index + 1))?;
-            labels.store(&slicing, index, &mask.data);
-        }
-        Ok::<(), String>(())
-    })?;
+/// Saves `STEM.mask.nii.gz`: the label map on the input's grid.
+fn save_labels(name: &str, labels: &LabelVolume) -> Result<(), String> {
     let bytes = labels.encode_nifti_gz();
     web::download::save(
         &format!("{}.mask.nii.gz", file_stem(name)),

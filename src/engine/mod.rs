@@ -23,7 +23,7 @@ use std::sync::Arc;
 use burn::tensor::Device;
 use net::Net;
 use unet::{Checkpoint, ModelCard, UNetConfig};
-use unet_imaging::Image;
+use unet_imaging::{Image, Normalization};
 
 use crate::platform::{now_ms, yield_now};
 
@@ -50,6 +50,11 @@ pub enum Request {
     SegmentImage {
         /// The image, as decoded at intake.
         image: Arc<Image>,
+        /// The scaling to use instead of the card's per-image rule: a volume slice is scaled
+        /// by the whole volume's statistics ([`unet_imaging::VolumeSegmenter::scaling`]).
+        scaling: Option<Normalization>,
+        /// Return the logits too (a volume's planes are fused from them).
+        keep_logits: bool,
     },
 }
 
@@ -132,13 +137,20 @@ impl Engine {
                 });
                 Response::Segmented(self.segment(prepared).await.map(Arc::new))
             }
-            Request::SegmentImage { image } => {
+            Request::SegmentImage {
+                image,
+                scaling,
+                keep_logits,
+            } => {
                 let prepared = self.model.as_ref().map(|loaded| {
+                    let card = &loaded.checkpoint.card;
+                    let scaling = scaling.as_ref().unwrap_or(&card.preprocessing);
                     pipeline::prepare_image(
                         &loaded.checkpoint.config,
-                        &loaded.checkpoint.card,
+                        scaling,
                         Image::clone(&image),
                     )
+                    .map(|p| p.keeping_logits(keep_logits))
                 });
                 Response::Segmented(self.segment(prepared).await.map(Arc::new))
             }

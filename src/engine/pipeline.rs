@@ -2,7 +2,7 @@
 //! in the same order, as `unet predict`, so the browser's mask equals the CLI's.
 
 use unet::{Logits, ModelCard, UNetConfig};
-use unet_imaging::{decode_image, mask_from_logits, to_planes, Image, Mask, Planes};
+use unet_imaging::{decode_image, mask_from_logits, to_planes, Image, Mask, Normalization, Planes};
 
 use super::net::Net;
 use crate::platform::now_ms;
@@ -27,6 +27,8 @@ pub struct Segmentation {
     pub mask: Mask,
     /// Conversions applied to the input (e.g. RGB → grey), for the user.
     pub notes: Vec<String>,
+    /// The raw logits, when asked for (a volume slice whose planes are fused).
+    pub logits: Option<Logits>,
     /// Where the time went.
     pub timings: Timings,
 }
@@ -48,9 +50,18 @@ pub struct Prepared {
     image: Image,
     planes: Planes,
     decode_ms: f64,
+    keep_logits: bool,
 }
 
 impl Prepared {
+    /// Whether [`infer`] returns the logits with the mask.
+    pub fn keeping_logits(self, keep_logits: bool) -> Self {
+        Self {
+            keep_logits,
+            ..self
+        }
+    }
+
     /// Rows and columns of the model input.
     pub fn size(&self) -> (usize, usize) {
         (self.planes.height, self.planes.width)
@@ -69,24 +80,25 @@ pub fn prepare(
 ) -> Result<Prepared, SegmentError> {
     let start = now_ms();
     let image = decode_image(bytes).map_err(|e| input_error(&e))?;
-    let mut prepared = prepare_image(config, card, image)?;
+    let mut prepared = prepare_image(config, &card.preprocessing, image)?;
     prepared.decode_ms = now_ms() - start;
     Ok(prepared)
 }
 
-/// Builds the model input of an image decoded earlier (at intake, or cut from a volume).
+/// Builds the model input of an image decoded earlier (at intake, or cut from a volume), scaled
+/// by `scaling` (the card's rule, or a volume's).
 pub fn prepare_image(
     config: &UNetConfig,
-    card: &ModelCard,
+    scaling: &Normalization,
     image: Image,
 ) -> Result<Prepared, SegmentError> {
     let start = now_ms();
-    let planes =
-        to_planes(&image, config.n_channels, &card.preprocessing).map_err(|e| input_error(&e))?;
+    let planes = to_planes(&image, config.n_channels, scaling).map_err(|e| input_error(&e))?;
     Ok(Prepared {
         image,
         planes,
         decode_ms: now_ms() - start,
+        keep_logits: false,
     })
 }
 
@@ -96,6 +108,7 @@ pub async fn infer(net: &Net, prepared: Prepared) -> Result<Segmentation, Segmen
         image,
         planes,
         decode_ms,
+        keep_logits,
     } = prepared;
     let inference_start = now_ms();
     let logits = logits(net, &planes).await?;
@@ -112,6 +125,7 @@ pub async fn infer(net: &Net, prepared: Prepared) -> Result<Segmentation, Segmen
         image,
         mask,
         notes: planes.notes,
+        logits: keep_logits.then_some(logits),
         timings: Timings {
             decode_ms,
             inference_ms,

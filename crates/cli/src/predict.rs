@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use unet::Logits;
 use unet_imaging::{
-    encode_mask_png, encode_npy_f32, mask_from_logits, to_planes, Content, Image, Mask, Plane,
+    encode_mask_png, encode_npy_f32, mask_from_logits, to_planes, Content, Image, Mask, PlaneChoice,
 };
 
 /// Arguments of `unet predict`.
@@ -30,16 +30,18 @@ pub struct PredictArgs {
     logits: bool,
     #[command(flatten)]
     run: RunArgs,
-    /// Plane to cut volumes in (axial, coronal, sagittal); default: the model card's, else axial.
+    /// Plane to cut volumes in: axial, coronal, sagittal, or all (the three planes' probabilities
+    /// averaged); default: the model card's, else axial.
     #[arg(long, value_parser = parse_plane)]
-    pub plane: Option<Plane>,
+    pub plane: Option<PlaneChoice>,
     /// Volume of a 4-D file to segment (0-based).
     #[arg(long, default_value_t = 0)]
     pub frame: usize,
 }
 
-fn parse_plane(text: &str) -> Result<Plane, String> {
-    Plane::from_name(text).ok_or_else(|| format!("`{text}`: use axial, coronal or sagittal"))
+fn parse_plane(text: &str) -> Result<PlaneChoice, String> {
+    PlaneChoice::from_name(text)
+        .ok_or_else(|| format!("`{text}`: use axial, coronal, sagittal or all"))
 }
 
 /// Segments every input; returns an error if any input failed (after doing the others).

@@ -11,11 +11,18 @@ pub struct TrainArgs {
     /// Folder with the MNI ICBM152 2009a template (scripts/data/fetch_mni.sh writes data/mni).
     #[arg(long, default_value = "data/mni")]
     data: PathBuf,
+    /// Folder with real whole heads and their brain masks (scripts/data/fetch_heads.sh writes
+    /// data/heads); trained on unless --synthetic-only.
+    #[arg(long, default_value = "data/heads")]
+    heads: PathBuf,
+    /// Train on the synthetic heads around the template only (the model before real heads).
+    #[arg(long)]
+    synthetic_only: bool,
     /// Output folder: last/best checkpoints, state.json, held-out slices.
     #[arg(long, default_value = "runs/brain")]
     out: PathBuf,
     /// Epochs in total.
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 18)]
     epochs: usize,
     /// Optimiser steps per epoch.
     #[arg(long, default_value_t = 150)]
@@ -66,8 +73,10 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             lr: args.lr,
             seed: args.seed,
             val_per_plane: args.val_per_plane,
+            real_heads: !args.synthetic_only,
         },
         data: args.data.clone(),
+        heads: args.heads.clone(),
         out: args.out.clone(),
         device: open(args.device)?,
         resume: args.resume,

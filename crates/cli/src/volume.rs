@@ -1,14 +1,17 @@
-//! `unet predict` on volumes (NIfTI, multi-frame DICOM, DICOM series): every slice of the chosen plane through the 2-D model, and the
-//! masks back as a `.nii.gz` label map with the input's dimensions and geometry.
+//! `unet predict` on volumes (NIfTI, multi-frame DICOM, DICOM series): slices through the 2-D
+//! model as [`VolumeSegmenter`] plans them (the whole volume's scaling, one plane or all three,
+//! the card's 3-D post-processing; the app runs the same steps), and the label map written as
+//! a `.nii.gz` with the input's dimensions and geometry.
 
 use crate::inputs::Input;
 use crate::network::Network;
 use crate::output::{path_in, write};
-use crate::predict::{segment, PredictArgs};
+use crate::predict::PredictArgs;
 use std::collections::BTreeSet;
-use unet_imaging::{slice_image, LabelVolume, Plane, Volume};
+use std::io::Write;
+use unet_imaging::{PlaneChoice, Volume, VolumeSegmenter};
 
-/// Segments each slice and writes `OUT/STEM.mask.nii.gz` (uint8 class indices).
+/// Segments the volume and writes `OUT/STEM.mask.nii.gz` (uint8 class indices).
 pub fn predict_volume(
     checkpoint: &unet::Checkpoint,
     network: &Network,
@@ -25,30 +28,85 @@ pub fn predict_volume(
             volume.frames - 1
         ));
     }
-    let plane = args
+    let choice = args
         .plane
-        .or_else(|| checkpoint.card.plane.as_deref().and_then(Plane::from_name))
-        .unwrap_or(Plane::Axial);
-    let slicing = volume.slicing(plane);
-    let (height, width) = slicing.shape();
-    let mut labels = LabelVolume::new(volume);
+        .unwrap_or_else(|| checkpoint.card.volume_planes());
+    let mut segmenter = VolumeSegmenter::new(
+        volume,
+        args.frame,
+        choice,
+        checkpoint.config.n_channels,
+        &checkpoint.card.preprocessing,
+        &checkpoint.card.postprocess,
+    )
+    .map_err(|e| e.to_string())?;
+    let steps = segmenter.steps(volume);
     let mut notes = BTreeSet::new();
-    for index in 0..slicing.count() {
-        let image = slice_image(volume, args.frame, &slicing, index);
-        let (_, mask, slice_notes) = segment(checkpoint, network, &image)
-            .map_err(|e| format!("{} slice {index}: {e}", plane.name()))?;
-        notes.extend(slice_notes);
-        labels.store(&slicing, index, &mask.data);
+    let mut progress = Progress::new(&input.label, steps.len());
+    for (done, &(plane, index)) in steps.iter().enumerate() {
+        let at = |e: &dyn std::fmt::Display| format!("{} slice {index}: {e}", plane.name());
+        let planes = segmenter.input(volume, plane, index).map_err(|e| at(&e))?;
+        notes.extend(planes.notes);
+        let logits = network
+            .predict(&planes.data, planes.channels, planes.height, planes.width)
+            .map_err(|e| at(&e))?;
+        segmenter
+            .add(volume, plane, index, &logits.data, logits.classes)
+            .map_err(|e| at(&e))?;
+        progress.update(done + 1);
     }
+    progress.clear();
     for note in notes {
         eprintln!("note: {}: {note}", input.label);
     }
+    let labels = segmenter.finish();
     let path = path_in(&args.out, name, "mask.nii.gz");
     write(&path, &labels.encode_nifti_gz())?;
-    Ok(format!(
-        "{} ({} {} slices of {width}×{height})",
-        path.display(),
-        slicing.count(),
-        plane.name()
-    ))
+    Ok(match choice {
+        PlaneChoice::One(plane) => {
+            let (height, width) = volume.slicing(plane).shape();
+            format!(
+                "{} ({} {} slices of {width}×{height})",
+                path.display(),
+                steps.len(),
+                plane.name()
+            )
+        }
+        PlaneChoice::All => format!(
+            "{} ({} slices in all three planes, probabilities averaged)",
+            path.display(),
+            steps.len()
+        ),
+    })
+}
+
+/// A one-line "slice N / M" on stderr when it is a terminal, so a long volume shows it runs.
+struct Progress {
+    label: String,
+    total: usize,
+    tty: bool,
+}
+
+impl Progress {
+    fn new(label: &str, total: usize) -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            label: label.to_string(),
+            total,
+            tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn update(&mut self, done: usize) {
+        if self.tty && (done % 8 == 0 || done == self.total) {
+            eprint!("\r{}: slice {done} / {}", self.label, self.total);
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    fn clear(&self) {
+        if self.tty {
+            eprint!("\r\x1b[2K");
+        }
+    }
 }

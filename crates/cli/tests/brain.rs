@@ -61,7 +61,7 @@ fn the_shipped_model_reaches_its_card_dice_on_held_out_slices() {
     let card = unet::Checkpoint::from_bytes(&bytes, "brain-extraction.unet.safetensors")
         .unwrap()
         .card;
-    let reported = card.metrics["dice_heldout"];
+    let reported = card.metrics["dice_template_slabs"];
     assert!(
         (reported - overall).abs() < 0.002,
         "card {reported}, measured {overall}"

@@ -50,6 +50,11 @@ impl LabelVolume {
         }
     }
 
+    /// Voxels along i, j, k.
+    pub fn dims(&self) -> [usize; 3] {
+        self.dims
+    }
+
     /// Puts the row-major mask of slice `index` (as cut by `slicing`) onto its voxels.
     pub fn store(&mut self, slicing: &Slicing, index: usize, mask: &[u8]) {
         slicing.store(&mut self.data, index, mask);

@@ -18,11 +18,13 @@ mod medical;
 mod nifti;
 mod normalize;
 mod npy;
+mod postprocess;
 mod preprocess;
 mod raster;
 mod slicing;
 #[cfg(test)]
 mod test_support;
+mod volume_seg;
 
 pub use decode::decode_image;
 pub use dicom::{decode_dicom, is_dicom};
@@ -37,8 +39,10 @@ pub use medical::{
     decode_file, decode_files, file_stem, orientation_codes, Content, Decoded, FileInfo, Window,
 };
 pub use nifti::{decode_nifti, encode_nifti_u8, encode_nifti_u8_gz, is_nifti, Volume, MAX_VOXELS};
-pub use normalize::Normalization;
+pub use normalize::{volume_normalization, Normalization};
 pub use npy::{decode_npy_f32, encode_npy_f32};
+pub use postprocess::{apply as postprocess, fill_holes, keep_largest_component, PostStep};
 pub use preprocess::{to_planes, Planes};
 pub use raster::{BitDepth, Channels, Image};
 pub use slicing::{Plane, Slicing};
+pub use volume_seg::{PlaneChoice, VolumeSegmenter};

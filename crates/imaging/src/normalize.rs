@@ -27,6 +27,41 @@ pub enum Normalization {
     },
     /// Per image, over all channels: the minimum maps to 0, the maximum to 1.
     MinMax,
+    /// Fixed values: `low` maps to 0 and `high` to 1, clipped. A CT window in a card; also
+    /// what a volume's own percentiles become, so that every slice shares one scale
+    /// ([`volume_normalization`]).
+    Window {
+        /// Value mapped to 0.
+        low: f64,
+        /// Value mapped to 1, above `low`.
+        high: f64,
+    },
+}
+
+/// The scaling for every slice of one volume frame: `Percentile` and `MinMax` are computed over
+/// the whole frame and become a [`Normalization::Window`], so a slice at the vertex or in the
+/// neck is scaled like the mid-brain slices instead of being stretched on its own. Other rules
+/// already give every slice the same scale and are returned unchanged. `None` when the frame
+/// holds no finite value.
+pub fn volume_normalization(frame: &[f32], norm: &Normalization) -> Option<Normalization> {
+    let window = |low: f64, high: f64| Some(Normalization::Window { low, high });
+    match *norm {
+        Normalization::Percentile { low, high } => {
+            let mut values = finite_samples(frame)?;
+            let lo = percentile(&mut values, exact_decimal(low));
+            let hi = percentile(&mut values, exact_decimal(high));
+            window(lo, hi)
+        }
+        Normalization::MinMax => {
+            let finite = frame.iter().copied().filter(|v| v.is_finite());
+            let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(f64::from(v)), hi.max(f64::from(v)))
+            });
+            (lo <= hi).then_some(())?;
+            window(lo, hi)
+        }
+        Normalization::Milesial | Normalization::Window { .. } => Some(norm.clone()),
+    }
 }
 
 /// Rejects settings that cannot describe a scaling.
@@ -36,6 +71,13 @@ pub(crate) fn validate(norm: &Normalization) -> Result<(), ImagingError> {
         if !in_range(low) || !in_range(high) || low >= high {
             return Err(ImagingError::InvalidNormalization(format!(
                 "percentiles must satisfy 0 ≤ low < high ≤ 100, got low={low}, high={high}"
+            )));
+        }
+    }
+    if let Normalization::Window { low, high } = *norm {
+        if !low.is_finite() || !high.is_finite() || low > high {
+            return Err(ImagingError::InvalidNormalization(format!(
+                "a window needs finite low ≤ high, got low={low}, high={high}"
             )));
         }
     }
@@ -69,6 +111,7 @@ pub(crate) fn normalise(
             }
             rescale(data, lo, hi, notes);
         }
+        Normalization::Window { low, high } => rescale(data, low, high, notes),
     }
 }
 

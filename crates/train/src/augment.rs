@@ -124,9 +124,10 @@ pub fn degrade(img: &mut [f32], height: usize, width: usize, rng: &mut Rng) {
         }
     }
     if rng.chance(0.5) {
-        // An 8-bit export, as most PNG slices are.
+        // An 8-bit export, as most PNG slices are. The scale is kept, so that a volume's window
+        // still applies to the result.
         for v in img.iter_mut() {
-            *v = (*v / max * 255.0).round();
+            *v = (*v / max * 255.0).round() * max / 255.0;
         }
     }
 }

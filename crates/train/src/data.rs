@@ -1,12 +1,14 @@
 //! Training and validation examples from the template: which slices are held out, and how one
 //! augmented example is made.
 
-use unet_imaging::{to_planes, BitDepth, Channels, Image, Normalization};
+use unet_imaging::{to_planes, volume_normalization, BitDepth, Channels, Image, Normalization};
 
 use crate::augment::{degrade, View};
+use crate::field::smooth_field;
+use crate::head::{Head, HeadContrast};
 use crate::rng::Rng;
 use crate::synth::{paint, Contrast, Shells};
-use crate::template::{Plane, Slice, Template};
+use crate::template::{Plane, Template};
 
 /// Per-image input scaling of the brain model (the model card repeats it): robust to 8-bit PNG
 /// and 16-bit DICOM alike, and to a few very bright voxels.
@@ -95,8 +97,13 @@ pub struct Example {
     pub width: usize,
 }
 
-/// Normalises like the app and the CLI do (same function, same settings).
+/// Normalises like the app and the CLI do (same function, same settings): by the image's own
+/// percentiles (a 2-D image), or by `window`, the whole volume's percentiles (a volume slice).
 pub fn normalise(image: Vec<f32>, height: usize, width: usize) -> Vec<f32> {
+    normalise_with(image, height, width, &normalization())
+}
+
+fn normalise_with(image: Vec<f32>, height: usize, width: usize, norm: &Normalization) -> Vec<f32> {
     let img = Image {
         width: width as u32,
         height: height as u32,
@@ -105,28 +112,58 @@ pub fn normalise(image: Vec<f32>, height: usize, width: usize) -> Vec<f32> {
         format: "synthetic",
         pixels: image,
     };
-    to_planes(&img, 1, &normalization())
+    to_planes(&img, 1, norm)
         .expect("a finite one-channel image always normalises")
         .data
 }
 
-fn centroid(slice: &Slice) -> (f32, f32) {
+/// The window inference would use for a volume whose values are `sample` (a random sample of
+/// its voxels): the card's percentiles over the whole volume.
+fn volume_window(sample: Vec<f32>) -> Normalization {
+    volume_normalization(&sample, &normalization()).unwrap_or_else(normalization)
+}
+
+fn centroid(mask: &[f32], width: usize) -> Option<(f32, f32)> {
     let (mut n, mut sy, mut sx) = (0.0, 0.0, 0.0);
-    for (p, &m) in slice.mask.iter().enumerate() {
+    for (p, &m) in mask.iter().enumerate() {
         if m > 0.0 {
             n += 1.0;
-            sy += (p / slice.width) as f32;
-            sx += (p % slice.width) as f32;
+            sy += (p / width) as f32;
+            sx += (p % width) as f32;
         }
     }
-    if n == 0.0 {
-        (slice.height as f32 / 2.0, slice.width as f32 / 2.0)
-    } else {
-        (sy / n, sx / n)
+    (n > 0.0).then(|| (sy / n, sx / n))
+}
+
+/// Crops, warps and degrades a painted slice and its mask into one example. `window` is the
+/// volume scaling for examples that stand for a volume slice; `None` for a 2-D image.
+fn finish(
+    painted: &[f32],
+    mask: &[f32],
+    (height, width): (usize, usize),
+    centre: (f32, f32),
+    window: Option<Normalization>,
+    size: usize,
+    rng: &mut Rng,
+) -> Example {
+    let view = View::random(rng, size, centre);
+    let mut image = view.apply(painted, height, width);
+    let mask = view
+        .apply(mask, height, width)
+        .into_iter()
+        .map(|m| if m >= 0.5 { 1.0 } else { 0.0 })
+        .collect();
+    degrade(&mut image, size, size, rng);
+    let norm = window.unwrap_or_else(normalization);
+    Example {
+        image: normalise_with(image, size, size, &norm),
+        mask,
+        height: size,
+        width: size,
     }
 }
 
-/// A random augmented `size × size` example from slice `index` of `plane`.
+/// A random augmented `size × size` example from slice `index` of `plane` of the template.
 pub fn example(
     template: &Template,
     plane: Plane,
@@ -142,28 +179,91 @@ pub fn example(
     };
     let shells = Shells::random(rng);
     let painted = paint(&slice, &contrast, &shells, rng);
-    let view = View::random(rng, size, centroid(&slice));
-    let mut image = view.apply(&painted, slice.height, slice.width);
-    let mask = view
-        .apply(&slice.mask, slice.height, slice.width)
-        .into_iter()
-        .map(|m| if m >= 0.5 { 1.0 } else { 0.0 })
-        .collect();
+    // Half the examples are scaled as a volume slice is: by percentiles of the whole head,
+    // estimated from a mid-brain axial slice painted the same way.
+    let window = rng.chance(0.5).then(|| {
+        let (first, last) = template.brain_extent(Plane::Axial);
+        let mid = template.slice(Plane::Axial, (first + last) / 2);
+        volume_window(paint(&mid, &contrast, &shells, rng))
+    });
+    let (h, w) = (slice.height, slice.width);
+    let centre = centroid(&slice.mask, w).unwrap_or((h as f32 / 2.0, w as f32 / 2.0));
+    finish(&painted, &slice.mask, (h, w), centre, window, size, rng)
+}
+
+/// A random augmented example from a real head: any plane, any slice from the neck to above the
+/// vertex, centred on the head or on its brain.
+pub fn head_example(head: &Head, size: usize, rng: &mut Rng) -> Example {
+    let plane = Plane::ALL[rng.below(3)];
+    let slices = head.slices(plane);
+    let index = slices[rng.below(slices.len())];
+    let slice = head.slice(plane, index);
+    let contrast = HeadContrast::random(rng);
+    let painted = Head::paint(&slice, &contrast);
+    let window = rng
+        .chance(0.5)
+        .then(|| volume_window(head.painted_sample(&contrast)));
+    let (h, w) = (slice.height, slice.width);
+    let tissue: Vec<f32> = slice.t1.iter().map(|&v| f32::from(v > 0.06)).collect();
+    let brain = centroid(&slice.mask, w).filter(|_| rng.chance(0.5));
+    let centre = brain
+        .or_else(|| centroid(&tissue, w))
+        .unwrap_or((h as f32 / 2.0, w as f32 / 2.0));
+    finish(&painted, &slice.mask, (h, w), centre, window, size, rng)
+}
+
+/// An image with no brain at all: flat, noise, or smooth blobs.
+pub fn blank_example(size: usize, rng: &mut Rng) -> Example {
+    let mut image = match rng.below(3) {
+        0 => vec![rng.unit(); size * size],
+        1 => (0..size * size).map(|_| rng.normal().abs()).collect(),
+        _ => {
+            let cells = 2 + rng.below(6);
+            smooth_field(rng, size, size, cells)
+                .into_iter()
+                .map(|v| (v + 1.0).max(0.0))
+                .collect()
+        }
+    };
     degrade(&mut image, size, size, rng);
     Example {
         image: normalise(image, size, size),
-        mask,
+        mask: vec![0.0; size * size],
         height: size,
         width: size,
     }
 }
 
-/// A random training example: any plane, any trainable slice.
-pub fn training_example(template: &Template, split: &Split, size: usize, rng: &mut Rng) -> Example {
+/// Where training examples come from.
+pub struct Sources {
+    /// The MNI template with synthetic heads around it.
+    pub template: Template,
+    /// Its held-out slabs.
+    pub split: Split,
+    /// Real heads (skull, face, neck) with their brain masks.
+    pub heads: Vec<Head>,
+}
+
+/// Shares of real-head and blank examples in a batch; the rest are synthetic heads.
+pub const HEAD_SHARE: f32 = 0.45;
+/// See [`HEAD_SHARE`].
+pub const BLANK_SHARE: f32 = 0.03;
+
+/// A random training example: a real head, a synthetic head (any plane, any trainable slice),
+/// or a blank image.
+pub fn training_example(sources: &Sources, size: usize, rng: &mut Rng) -> Example {
+    let draw = rng.unit();
+    if draw < BLANK_SHARE {
+        return blank_example(size, rng);
+    }
+    if draw < BLANK_SHARE + HEAD_SHARE && !sources.heads.is_empty() {
+        let head = &sources.heads[rng.below(sources.heads.len())];
+        return head_example(head, size, rng);
+    }
     let plane = Plane::ALL[rng.below(3)];
-    let slices = split.training_slices(plane);
+    let slices = sources.split.training_slices(plane);
     let index = slices[rng.below(slices.len())];
-    example(template, plane, index, size, rng)
+    example(&sources.template, plane, index, size, rng)
 }
 
 /// Augmented examples from the held-out slabs only, the same for every call with one seed.
@@ -248,12 +348,17 @@ mod tests {
             }
         }
         let mut rng = Rng::new(1, 0);
-        let ex = training_example(&t, &split, 48, &mut rng);
+        let sources = Sources {
+            template: t,
+            split: split.clone(),
+            heads: Vec::new(),
+        };
+        let ex = training_example(&sources, 48, &mut rng);
         assert_eq!(ex.image.len(), 48 * 48);
         assert!(ex.image.iter().all(|v| (0.0..=1.0).contains(v)));
         assert!(ex.mask.iter().all(|&m| m == 0.0 || m == 1.0));
-        let val = validation_examples(&t, &split, 2, 48, 9);
-        let again = validation_examples(&t, &split, 2, 48, 9);
+        let val = validation_examples(&sources.template, &split, 2, 48, 9);
+        let again = validation_examples(&sources.template, &split, 2, 48, 9);
         assert_eq!(val.len(), 6);
         assert!(val.iter().zip(&again).all(|(a, b)| a.image == b.image));
     }

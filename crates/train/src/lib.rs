@@ -6,6 +6,7 @@
 pub mod augment;
 pub mod data;
 pub mod field;
+pub mod head;
 pub mod metrics;
 pub mod progress;
 pub mod rng;

@@ -255,7 +255,7 @@ fn closing(mask: &[u8], dims: [usize; 3], radius: f32) -> Vec<u8> {
 
 /// Approximate Euclidean distance (in voxels) from every voxel to the nearest mask voxel:
 /// the 3-4-5 chamfer metric in two raster passes.
-fn chamfer_distance(mask: &[u8], [x, y, z]: [usize; 3]) -> Vec<f32> {
+pub fn chamfer_distance(mask: &[u8], [x, y, z]: [usize; 3]) -> Vec<f32> {
     const INF: u32 = u32::MAX / 2;
     let mut d: Vec<u32> = mask.iter().map(|&m| if m != 0 { 0 } else { INF }).collect();
     // Neighbours that come earlier in raster order, with their chamfer weights.

@@ -3,7 +3,7 @@
 //! skull and scalp outside the brain only.
 
 use std::path::Path;
-use unet_train::data::{heldout_slices, training_example, Split};
+use unet_train::data::{heldout_slices, training_example, Sources, Split};
 use unet_train::rng::Rng;
 use unet_train::template::{Plane, Template};
 
@@ -47,10 +47,15 @@ fn the_template_gives_a_brain_sized_mask_and_sound_held_out_slabs() {
     }
 
     // Augmented crops are normalised, and most show the brain's edge.
+    let sources = Sources {
+        template: t,
+        split,
+        heads: Vec::new(),
+    };
     let mut rng = Rng::new(3, 0);
     let mut with_both = 0;
     for _ in 0..8 {
-        let e = training_example(&t, &split, 96, &mut rng);
+        let e = training_example(&sources, 96, &mut rng);
         assert_eq!(e.image.len(), 96 * 96);
         assert!(e.image.iter().all(|v| (0.0..=1.0).contains(v)));
         let brain = e.mask.iter().filter(|&&m| m > 0.5).count();

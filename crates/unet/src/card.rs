@@ -5,7 +5,7 @@ use crate::checkpoint::CheckpointError;
 use crate::model::UNetConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use unet_imaging::Normalization;
+use unet_imaging::{Normalization, Plane, PlaneChoice, PostStep};
 
 /// One output class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,9 +39,14 @@ pub struct ModelCard {
     /// Where the weights came from: training data, script, or the original checkpoint.
     #[serde(default)]
     pub provenance: String,
-    /// The plane a 2-D model expects for volumes (`axial`, `coronal`, `sagittal`), if any.
+    /// The plane a 2-D model expects for volumes (`axial`, `coronal`, `sagittal`), or `all`
+    /// for the three planes' probabilities averaged; if any.
     #[serde(default)]
     pub plane: Option<String>,
+    /// 3-D post-processing of volume label maps (`largest_component`, `fill_holes`), in order.
+    /// Declared by the model, so that other models' label maps are left as predicted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub postprocess: Vec<PostStep>,
     /// Measured figures, e.g. `"dice_heldout": 0.97`.
     #[serde(default)]
     pub metrics: BTreeMap<String, f64>,
@@ -94,6 +99,7 @@ impl ModelCard {
             license: "unknown: see the checkpoint's source".into(),
             provenance: format!("imported from {file_name}"),
             plane: None,
+            postprocess: Vec::new(),
             metrics: BTreeMap::new(),
             extra: BTreeMap::new(),
         }
@@ -125,6 +131,22 @@ impl ModelCard {
             )));
         }
         Ok(())
+    }
+
+    /// How volumes are cut: the card's `plane` (`all`: the three planes averaged), else axial.
+    pub fn volume_planes(&self) -> PlaneChoice {
+        self.plane
+            .as_deref()
+            .and_then(PlaneChoice::from_name)
+            .unwrap_or(PlaneChoice::One(Plane::Axial))
+    }
+
+    /// The plane a volume is shown in first: the card's, axial when it names none or all.
+    pub fn display_plane(&self) -> Plane {
+        match self.volume_planes() {
+            PlaneChoice::One(plane) => plane,
+            PlaneChoice::All => Plane::Axial,
+        }
     }
 
     /// Class colours as RGB, indexed by mask value.

@@ -1,7 +1,9 @@
 // A NIfTI volume in the app, on the CPU backend with the default (brain) model: it opens on its
 // middle axial slice; the slider, the keyboard and the wheel scroll; the plane changes the slice
-// count; window presets change the display; "segment all" runs with progress; the exported
-// .nii.gz has the input's geometry and equals `unet predict`'s label map voxel for voxel; a
+// count; window presets change the display; "segment all" runs all three planes (the brain
+// model's card fuses them) with progress; the exported .nii.gz has the input's geometry and
+// equals `unet predict`'s label map (same planes, scaling and 3-D post-processing) voxel for
+// voxel; a
 // truncated volume gets an item error and the app keeps working.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -108,11 +110,14 @@ test('window presets and typed values change the display only', async () => {
   await byId('window-preset').selectOption('full range');
 });
 
+// Every slice of the three planes: 25 axial + 41 coronal + 33 sagittal.
+const ALL_PLANES = '99 / 99';
+
 test('"segment all" reaches every slice and the NIfTI export equals unet predict', async () => {
   await byId('segment-all').click();
   await ctx.page.waitForFunction(
-    () => document.querySelector('[data-testid=volume-progress]')?.textContent === '25 / 25',
-    null,
+    (done) => document.querySelector('[data-testid=volume-progress]')?.textContent === done,
+    ALL_PLANES,
     { timeout: 240_000, polling: 100 },
   );
   const [download] = await Promise.all([
@@ -132,7 +137,7 @@ test('"segment all" reaches every slice and the NIfTI export equals unet predict
   const foreground = labels.reduce((n, v) => n + v, 0);
   assert.ok(foreground > 0 && foreground < labels.length, `${foreground} foreground voxels`);
 
-  const cli = readNifti(cliVolumeMask(defaultModelPath(), VOLUME, ['--plane', 'axial']));
+  const cli = readNifti(cliVolumeMask(defaultModelPath(), VOLUME));
   assert.deepEqual(cli.dims, exported.dims);
   assert.deepEqual(cli.srow, exported.srow);
   let differ = 0;
@@ -173,8 +178,8 @@ test('dropped DICOM files stack into one series volume and export like unet pred
   assert.equal(await byId('window-preset').inputValue(), 'file');
   await byId('segment-all').click();
   await ctx.page.waitForFunction(
-    () => document.querySelector('[data-testid=volume-progress]')?.textContent === '25 / 25',
-    null,
+    (done) => document.querySelector('[data-testid=volume-progress]')?.textContent === done,
+    ALL_PLANES,
     { timeout: 240_000, polling: 100 },
   );
   const [download] = await Promise.all([
@@ -182,7 +187,7 @@ test('dropped DICOM files stack into one series volume and export like unet pred
     byId('export-nifti').click(),
   ]);
   const exported = readNifti(fs.readFileSync(await download.path()));
-  const cli = readNifti(cliVolumeMask(defaultModelPath(), SERIES, ['--plane', 'axial']));
+  const cli = readNifti(cliVolumeMask(defaultModelPath(), SERIES));
   assert.deepEqual(exported.dims, [33, 41, 25]);
   assert.deepEqual(exported.srow, cli.srow, 'the geometry built from the DICOM headers');
   let differ = 0;
