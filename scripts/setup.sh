@@ -71,6 +71,9 @@ case "$what" in
     browser_tools
     # The MNI template (nilearn wheel, PyPI): the brain model's tests and training read it.
     scripts/data/fetch_mni.sh
+    # Real whole heads (pydeface's mean head, PyPI; Colin27, Debian's mricron-data): the brain
+    # model's training data and its held-out test head.
+    scripts/data/fetch_heads.sh
     # Real DICOM and NIfTI test files (pydicom and nibabel wheels, PyPI) for crates/imaging's tests.
     scripts/data/fetch_fixtures.sh
     ;;

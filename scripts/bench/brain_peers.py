@@ -220,15 +220,20 @@ def sha256_prefix(path: Path, n: int = 12) -> str:
     return h.hexdigest()[:n]
 
 
-def card_plane(model: Path) -> str:
-    """The plane of the model card inside a `.unet.safetensors` file; axial when none."""
+def embedded_card(model: Path) -> dict:
+    """The model card inside a `.unet.safetensors` file (empty when there is none)."""
     try:
         with open(model, "rb") as f:
             n = int.from_bytes(f.read(8), "little")
             meta = json.loads(f.read(n)).get("__metadata__", {})
-        return json.loads(meta["unet_web.model_card"]).get("plane") or "axial"
+        return json.loads(meta["unet_web.model_card"])
     except Exception:
-        return "axial"
+        return {}
+
+
+def card_plane(model: Path) -> str:
+    """The plane of the model card inside a `.unet.safetensors` file; axial when none."""
+    return embedded_card(model).get("plane") or "axial"
 
 
 def pkg_version(name: str) -> str:
@@ -261,6 +266,11 @@ def main() -> None:
                    help="run unet with --plane P (repeatable; one row each); default: the card's")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--json", type=Path, help="also write the numbers here")
+    p.add_argument("--card", type=Path, help="a model card JSON file (e.g. assets/models/"
+                   "brain-extraction.card.json; made from --model's embedded card if missing) "
+                   "whose metrics get this head's numbers for the "
+                   "first unet row (STEM_dice, STEM_gross_fp_ml, STEM_dice_axial, ...) and "
+                   "deepbet's (deepbet_STEM_dice, deepbet_STEM_gross_fp_ml)")
     p.add_argument("--peers-only", action="store_true", help="skip unet (deepbet only)")
     p.add_argument("--no-deepbet", action="store_true", help="skip deepbet (unet only)")
     p.add_argument("--spin", action="store_true", help="leave OpenMP's idle threads spinning "
@@ -390,8 +400,32 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(dict(meta=meta, rows=rows), indent=1) + "\n")
         log(f"wrote {args.json}")
+    if args.card:
+        if not args.card.exists():
+            args.card.write_text(json.dumps(embedded_card(args.model)))
+        write_card_metrics(args.card, args.head, rows)
     if tmp is not None:
         tmp.cleanup()
+
+
+def write_card_metrics(card_path: Path, head: Path, rows: list) -> None:
+    """Puts the held-out head's figures into a model card's metrics, keyed by the head's stem."""
+    stem = head.name.split(".")[0]
+    card = json.loads(card_path.read_text())
+    metrics = card.setdefault("metrics", {})
+    keys = ("dice", "gross_fp_ml", "gross_fn_ml", "dice_axial", "dice_coronal", "dice_sagittal",
+            "min_slice_dice_axial", "min_slice_dice_coronal", "min_slice_dice_sagittal", "seconds")
+    for r in rows:
+        if r["method"].startswith("unet"):
+            for k in keys:
+                metrics[f"{stem}_{k}"] = round(float(r[k]), 4)
+            break
+    for r in rows:
+        if r["method"] == "deepbet":
+            for k in ("dice", "gross_fp_ml", "seconds"):
+                metrics[f"deepbet_{stem}_{k}"] = round(float(r[k]), 4)
+    card_path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+    log(f"wrote {stem}_* metrics into {card_path}")
 
 
 if __name__ == "__main__":

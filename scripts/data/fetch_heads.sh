@@ -1,36 +1,47 @@
 #!/usr/bin/env bash
 # Fetches two whole heads (skull, face, neck) with brain masks into data/heads/, for evaluating
 # brain extraction on real heads rather than on the synthetic skulls of training. Idempotent:
-# does nothing once all four files exist. Needs python3 with pip and apt-get (Debian); the brain
-# masks are made by scripts/data/make_heads.py in .venv (nibabel, dipy, scipy, pillow, pinned
-# below; created if missing), about 5 minutes on 2 cores, which also redraws docs/heads_check.png.
+# does nothing once all four files exist. Needs python3 with pip and apt-get (Debian, for
+# `apt-get download` only: nothing is installed system-wide). The two masks are committed in
+# scripts/data/heads/ and copied; `fetch_heads.sh --derive [ARGS]` makes them anew with
+# scripts/data/make_heads.py in .venv (numpy, scipy, nibabel, dipy, pillow, pinned below; .venv is
+# created if missing), about 5 minutes on 2 cores; it also redraws docs/heads_check.png and
+# prints the brain volumes. ARGS go to make_heads.py (e.g. --no-colin-check).
 #
-#   mean_head.nii.gz        a mean head, copied as is
-#   mean_head_brain.nii.gz  its brain mask (uint8 0/1): the MNI ICBM152 brain mask (made as
-#                           crates/train/src/template.rs makes it) registered onto it with dipy
-#   colin27.nii.gz          Colin27, a single real head, copied as is: the HELD-OUT TEST HEAD,
-#                           never to be used for training
-#   colin27_brain.nii.gz    its FSL BET brain (ch2bet) > 0 as uint8 0/1, holes filled
+#   mean_head.nii.gz        a mean head (176x256x256, 1x0.98x0.98 mm), copied as is
+#   mean_head_brain.nii.gz  its brain mask (uint8 0/1, same grid): the MNI ICBM152 brain mask,
+#                           made as crates/train/src/template.rs makes it, registered onto the
+#                           mean head with dipy (affine, then SyN)
+#   colin27.nii.gz          Colin27 (181x217x181, 1 mm, MNI space), a single real head, copied as
+#                           is: the HELD-OUT TEST HEAD, never to be used for training
+#   colin27_brain.nii.gz    its FSL BET brain (ch2bet) > 0 as uint8 0/1, holes filled in 3-D
+#                           (there are none; BET's thin midline gaps are kept)
 #
-# Source: pydeface 2.1.0 (PyPI wheel), pydeface/data/mean_reg2mean.nii.gz.
-# Licence: pydeface is MIT (LICENSE.txt: Copyright (c) 2015; maintainer Russ Poldrack, Poldrack
-#         lab, Stanford); the mean head is pydeface's authors' own data, shipped in the MIT package.
-# Source: Debian main, package mricron-data 1.2.20211006+dfsg-4 (apt-get download),
-#         /usr/share/mricron/templates/ch2.nii.gz and ch2bet.nii.gz (Chris Rorden's MRIcron).
-# Licence: Debian's copyright file puts the package under BSD-3-clause (Copyright 2006-2010 Chris
-#         Rorden). Data: Colin27, the average of 27 T1 scans of one subject, C.J. Holmes et al.,
-#         J Comput Assist Tomogr 22(2):324-333, 1998. Copyright (C) 1993-2009 Louis Collins,
-#         McConnell Brain Imaging Centre, Montreal Neurological Institute, McGill University.
-#         Permission to use, copy, modify and distribute for any purpose and without fee, provided
-#         the copyright notice appears in all copies; provided "as is" without warranty.
+# Source: pydeface 2.1.0 (PyPI wheel, not installed), pydeface/data/mean_reg2mean.nii.gz.
+# Licence: pydeface is MIT (LICENSE.txt: "Copyright (c) 2015", the pydeface authors, Poldrack
+#         lab, Stanford; maintainer Russ Poldrack); the mean head is the pydeface authors' own
+#         data, shipped inside the MIT-licensed package.
+# Source: Debian main, package mricron-data 1.2.20211006+dfsg-4 (apt-get download, unpacked with
+#         dpkg -x, not installed), /usr/share/mricron/templates/ch2.nii.gz and ch2bet.nii.gz,
+#         from Chris Rorden's MRIcron.
+# Licence: Debian's copyright file for mricron-data gives "Files: *" as BSD-3-clause (Copyright
+#         2006-2010 Chris Rorden) and names nothing else for the templates. The image is Colin27,
+#         the average of 27 T1 scans of one subject: C.J. Holmes, R. Hoge, L. Collins, R. Woods,
+#         A.W. Toga, A.C. Evans, "Enhancement of MR images using registration for signal
+#         averaging", J Comput Assist Tomogr 22(2):324-333, 1998. MNI's notice for its Colin27
+#         release: Copyright (C) 1993-2009 Louis Collins, McConnell Brain Imaging Centre, Montreal
+#         Neurological Institute, McGill University. Permission to use, copy, modify and
+#         distribute for any purpose and without fee, provided the copyright notice appears in
+#         all copies; provided "as is" without warranty.
 # Data:   the MNI ICBM152 2009a template (data/mni/, scripts/data/fetch_mni.sh; licence there).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYDEFACE_VERSION=2.1.0
 MRICRON_DATA_VERSION=1.2.20211006+dfsg-4
 out=data/heads
-if [ -f "$out/mean_head.nii.gz" ] && [ -f "$out/mean_head_brain.nii.gz" ] &&
-  [ -f "$out/colin27.nii.gz" ] && [ -f "$out/colin27_brain.nii.gz" ]; then exit 0; fi
+if [ "${1:-}" != "--derive" ] && [ -f "$out/mean_head.nii.gz" ] &&
+  [ -f "$out/mean_head_brain.nii.gz" ] && [ -f "$out/colin27.nii.gz" ] &&
+  [ -f "$out/colin27_brain.nii.gz" ]; then exit 0; fi
 scripts/data/fetch_mni.sh
 mkdir -p data/cache "$out"
 
@@ -46,19 +57,31 @@ PY
 # Colin27, from Debian's mricron-data (unpacked, not installed).
 deb="data/cache/mricron-data_${MRICRON_DATA_VERSION}_all.deb"
 if [ ! -f "$deb" ]; then
-  # The pinned version if the archive still has it, else the candidate (whose name is then used).
-  (cd data/cache && { apt-get download -q "mricron-data=$MRICRON_DATA_VERSION" 2>/dev/null ||
-    apt-get download -q mricron-data; }) >/dev/null
+  # The pinned version if the archive has it, else the candidate (whose file is then used); the
+  # package lists are updated once if neither is known.
+  fetch_deb() {
+    (cd data/cache && { apt-get download -q "mricron-data=$MRICRON_DATA_VERSION" ||
+      apt-get download -q mricron-data; }) >/dev/null 2>&1
+  }
+  fetch_deb || { apt-get update -qq && fetch_deb; }
   deb="$(ls data/cache/mricron-data_*_all.deb | tail -n 1)"
 fi
 rm -rf data/cache/mricron-data
 dpkg -x "$deb" data/cache/mricron-data
 cp data/cache/mricron-data/usr/share/mricron/templates/ch2.nii.gz "$out/colin27.nii.gz"
 
-# The brain masks (and docs/heads_check.png).
+# The brain masks. Both are committed in scripts/data/heads/ (what the shipped model was trained
+# and measured with), so the tests and training need no registration; `--derive` makes them
+# again with scripts/data/make_heads.py (dipy, about 5 minutes) and redraws docs/heads_check.png.
+if [ "${1:-}" != "--derive" ] && [ -f scripts/data/heads/mean_head_brain.nii.gz ] &&
+  [ -f scripts/data/heads/colin27_brain.nii.gz ]; then
+  cp scripts/data/heads/mean_head_brain.nii.gz scripts/data/heads/colin27_brain.nii.gz "$out/"
+  echo "Heads in $out"
+  exit 0
+fi
+[ "${1:-}" = "--derive" ] && shift
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -c 'import dipy, nibabel, scipy, PIL' 2>/dev/null &&
-  [ "$(.venv/bin/python -c 'import dipy; print(dipy.__version__)')" = 1.12.1 ] ||
-  .venv/bin/pip install -q numpy==2.4.6 scipy==1.17.1 nibabel==5.4.2 dipy==1.12.1 pillow==12.1.1
+# The same pins as scripts/requirements.txt; pip only checks when they are already there.
+.venv/bin/pip install -q numpy==2.4.6 scipy==1.17.1 nibabel==5.4.2 dipy==1.12.1 pillow==12.1.1
 OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" .venv/bin/python scripts/data/make_heads.py "$@"
-echo "Heads in $out"
+echo "Heads in $out (copy the two masks to scripts/data/heads/ to commit them)"

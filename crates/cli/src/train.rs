@@ -22,7 +22,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "runs/brain")]
     out: PathBuf,
     /// Epochs in total.
-    #[arg(long, default_value_t = 18)]
+    #[arg(long, default_value_t = 16)]
     epochs: usize,
     /// Optimiser steps per epoch.
     #[arg(long, default_value_t = 150)]

@@ -197,9 +197,18 @@ pub fn head_example(head: &Head, size: usize, rng: &mut Rng) -> Example {
     let plane = Plane::ALL[rng.below(3)];
     let slices = head.slices(plane);
     let index = slices[rng.below(slices.len())];
-    let slice = head.slice(plane, index);
+    let mut slice = head.slice(plane, index);
     let contrast = HeadContrast::random(rng);
-    let painted = Head::paint(&slice, &contrast);
+    let mut painted = Head::paint(&slice, &contrast);
+    if rng.chance(0.3) {
+        cut_field_of_view(
+            &mut painted,
+            &mut slice.mask,
+            slice.height,
+            slice.width,
+            rng,
+        );
+    }
     let window = rng
         .chance(0.5)
         .then(|| volume_window(head.painted_sample(&contrast)));
@@ -210,6 +219,33 @@ pub fn head_example(head: &Head, size: usize, rng: &mut Rng) -> Example {
         .or_else(|| centroid(&tissue, w))
         .unwrap_or((h as f32 / 2.0, w as f32 / 2.0));
     finish(&painted, &slice.mask, (h, w), centre, window, size, rng)
+}
+
+/// A scan's field of view often ends inside the head (at the chin, through the cerebellum, at
+/// the vertex): blanks one side of the slice, image and mask alike, from a random line on.
+fn cut_field_of_view(
+    image: &mut [f32],
+    mask: &mut [f32],
+    height: usize,
+    width: usize,
+    rng: &mut Rng,
+) {
+    let side = rng.below(4);
+    let fraction = rng.range(0.1, 0.45);
+    for r in 0..height {
+        for c in 0..width {
+            let outside = match side {
+                0 => (r as f32) < fraction * height as f32,
+                1 => (r as f32) > (1.0 - fraction) * height as f32,
+                2 => (c as f32) < fraction * width as f32,
+                _ => (c as f32) > (1.0 - fraction) * width as f32,
+            };
+            if outside {
+                image[r * width + c] = 0.0;
+                mask[r * width + c] = 0.0;
+            }
+        }
+    }
 }
 
 /// An image with no brain at all: flat, noise, or smooth blobs.

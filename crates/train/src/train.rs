@@ -393,7 +393,11 @@ fn brain_card(command: &str, state: &State, record: Option<&EpochRecord>) -> Mod
     );
     extra.insert(
         "input_policy".into(),
-        text("one greyscale 2-D slice, any plane, any in-plane orientation, any size of at least 16×16 (trained at about 1 mm per pixel, scale 0.6–2×); RGB is converted to grey"),
+        text("one greyscale 2-D slice, any plane, any in-plane orientation, any size of at least 16×16 (trained at about 1 mm per pixel, scale 0.6–2×), scaled by its own 0.5–99.5 percentiles; RGB is converted to grey. A volume (NIfTI, DICOM series) is scaled by the whole volume's percentiles, cut in all three planes whose probabilities are averaged (`plane`: all), and its label map keeps the largest connected component with holes filled (`postprocess`)"),
+    );
+    extra.insert(
+        "limitations".into(),
+        text("Adult T1-weighted heads. Trained on one real head (pydeface's mean head, itself an average, so smoother than a single scan) and on the MNI template brain inside synthetic heads: infants, large lesions, resections and other contrasts are untested. The reference it is measured against (Colin27, FSL BET's mask) ends the brainstem where BET does; other tools' masks differ by a few millimetres at the surface, which moves Dice by about 0.01–0.03. Input that is already skull-stripped is out of its training distribution."),
     );
     extra.insert(
         "training_data".into(),
