@@ -67,9 +67,9 @@ fn scaling(
     )
     .map_err(|e| e.to_string())?;
     let scaling = segmenter.scaling().clone();
-    state
-        .volume_scaling
-        .update_value(|m| drop(m.insert((item, frame), scaling.clone())));
+    state.volume_scaling.update_value(|m| {
+        m.insert((item, frame), scaling.clone());
+    });
     Ok(scaling)
 }
 
@@ -330,9 +330,9 @@ pub fn segment_all(state: AppState, export: bool) {
         complete &= state.slice_work.with_value(|w| w.generation) == generation;
         if complete {
             let labels = Arc::new(segmenter.finish());
-            state
-                .volume_labels
-                .update_value(|m| drop(m.insert((shown.item, shown.frame), Arc::clone(&labels))));
+            state.volume_labels.update_value(|m| {
+                m.insert((shown.item, shown.frame), Arc::clone(&labels));
+            });
             // Per-plane masks of the run give way to the label map, in every plane.
             state.slice_masks.update(|m| {
                 m.retain(|k, _| (k.item, k.frame) != (shown.item, shown.frame));

@@ -98,7 +98,7 @@ impl Progress {
     }
 
     fn update(&mut self, done: usize) {
-        if self.tty && (done % 8 == 0 || done == self.total) {
+        if self.tty && (done.is_multiple_of(8) || done == self.total) {
             eprint!("\r{}: slice {done} / {}", self.label, self.total);
             let _ = std::io::stderr().flush();
         }

@@ -83,7 +83,7 @@ fn the_default_model_holds_on_a_held_out_head() {
         let slicing = reference.slicing(plane);
         let (h, w) = slicing.shape();
         for index in 0..slicing.count() {
-            if slicing.extract(&truth, index).iter().any(|&v| v == 1) {
+            if slicing.extract(&truth, index).contains(&1) {
                 continue;
             }
             empty_slices += 1;
@@ -133,7 +133,7 @@ fn neck_face_and_scalp_slices_as_images_show_almost_no_brain() {
         let truth: Vec<u8> = brain.data.iter().map(|&v| u8::from(v > 0.5)).collect();
         let slicing = head.slicing(plane);
         let with_brain: Vec<usize> = (0..slicing.count())
-            .filter(|&i| slicing.extract(&truth, i).iter().any(|&v| v == 1))
+            .filter(|&i| slicing.extract(&truth, i).contains(&1))
             .collect();
         let (first, last) = (with_brain[0] as isize, *with_brain.last().unwrap() as isize);
         for &offset in offsets {

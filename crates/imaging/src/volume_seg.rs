@@ -312,7 +312,7 @@ mod tests {
         let planes = seg.input(&v, Plane::Axial, 0).unwrap();
         assert!(planes.data.iter().all(|&x| x == 0.0));
         let planes = seg.input(&v, Plane::Axial, 3).unwrap();
-        assert!(planes.data.iter().any(|&x| x == 1.0));
+        assert!(planes.data.contains(&1.0));
     }
 
     #[test]

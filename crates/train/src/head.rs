@@ -282,7 +282,7 @@ mod tests {
         assert!(neck.mask.iter().all(|&m| m == 0.0));
         assert!(neck.t1.iter().any(|&v| v > TISSUE));
         let mid = head.slice(Plane::Axial, 30);
-        assert!(mid.mask.iter().any(|&m| m == 1.0));
+        assert!(mid.mask.contains(&1.0));
         let painted = Head::paint(&mid, &HeadContrast::identity());
         assert_eq!(painted, mid.t1);
         // Brighter tissue sits in a higher class.
