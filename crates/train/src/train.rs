@@ -109,6 +109,8 @@ pub struct Run {
 pub const LAST: &str = "last.unet.safetensors";
 /// The best epoch's weights with the full model card.
 pub const BEST: &str = "best.unet.safetensors";
+/// Folder of every epoch's checkpoint (`epoch-NN.unet.safetensors`).
+pub const EPOCHS: &str = "epochs";
 /// Run state for `--resume`.
 pub const STATE: &str = "state.json";
 
@@ -185,6 +187,14 @@ impl Run {
             );
             let bytes = self.checkpoint(&eval, &state, state.history.last())?;
             std::fs::write(self.out.join(LAST), &bytes).map_err(|e| io_err(&self.out, e))?;
+            // Every epoch is kept: the shipped weights average the last few
+            // (scripts/data/ship_brain_model.sh).
+            let kept = self
+                .out
+                .join(EPOCHS)
+                .join(format!("epoch-{epoch:02}.unet.safetensors"));
+            std::fs::create_dir_all(self.out.join(EPOCHS)).map_err(|e| io_err(&self.out, e))?;
+            std::fs::write(&kept, &bytes).map_err(|e| io_err(&kept, e))?;
             if state.best().map(|b| b.epoch) == Some(epoch) {
                 std::fs::write(self.out.join(BEST), &bytes).map_err(|e| io_err(&self.out, e))?;
             }
