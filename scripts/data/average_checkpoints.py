@@ -62,7 +62,7 @@ def main():
     if card_key in metadata:
         card = json.loads(metadata[card_key])
         names = ", ".join(p.name for p in args.inputs)
-        card["provenance"] = f"{card.get('provenance', '')}; weights averaged over {names}"
+        card["provenance"] = f"{card.get('provenance', '')}; shipped weights: the average of {names}"
         metadata = dict(metadata, **{card_key: json.dumps(card)})
     header["__metadata__"] = metadata
     text = json.dumps(header, separators=(",", ":")).encode()
