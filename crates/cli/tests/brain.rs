@@ -118,6 +118,7 @@ fn eval_reports_missing_and_mismatched_masks() {
 fn train_checkpoints_resumes_and_refuses_other_settings() {
     let out = scratch("train");
     let data = data();
+    let heads = root().join("data/heads");
     let args = |epochs: &str, base: &str| -> Vec<String> {
         [
             "train",
@@ -137,6 +138,8 @@ fn train_checkpoints_resumes_and_refuses_other_settings() {
             base,
             "--val-per-plane",
             "1",
+            "--heads",
+            heads.to_str().unwrap(),
         ]
         .iter()
         .map(|s| s.to_string())
@@ -216,6 +219,9 @@ fn the_template_volume_gets_a_brain_label_map_in_its_own_geometry() {
     let _ = std::fs::remove_dir_all(out);
 }
 
-/// Measured 0.656 with the shipped weights (the model card's `limitations`: skull-stripped input
-/// is out of its training distribution); the bound catches a broken volume path or orientation.
-const VOLUME_DICE: f64 = 0.6;
+/// Measured 0.156 with the shipped v2 weights (0.656 with v1): skull-stripped input is out of its
+/// training distribution (the model card's `limitations`), and v2, trained on a real head,
+/// leaves most of a brain without a skull around it unlabelled. The bound only catches a broken
+/// volume path or orientation (an inverted orientation scores about 0); accuracy on heads is
+/// tested on Colin27 in heldout_head.rs.
+const VOLUME_DICE: f64 = 0.1;
