@@ -79,3 +79,35 @@ fn engine_segments_like_the_cli_and_survives_bad_input() {
     // The previous model is still there.
     assert_eq!(segment(&mut engine, IMAGE).unwrap(), expected);
 }
+
+/// A model with more classes than a mask holds is refused on load with the checkpoint reader's
+/// own message, the one `unet predict` prints (crates/cli/tests/cli.rs), and the model before it
+/// stays loaded.
+#[test]
+fn the_engine_refuses_too_many_classes_as_the_cli_does() {
+    let device = unet::inference::cpu_device();
+    let model = unet::UNetConfig::new(1, 257)
+        .with_base_channels(2)
+        .with_bilinear(true)
+        .init(&device);
+    let tensors = unet::checkpoint::tensors_of(&model).unwrap();
+    let bytes =
+        unet::checkpoint::write_safetensors(&tensors, None, unet::StorageDtype::F32).unwrap();
+    let reader = match unet::Checkpoint::from_bytes(&bytes, "many.safetensors") {
+        Ok(_) => panic!("the reader accepted 257 classes"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        reader.contains("257 output classes") && reader.contains("1 to 256"),
+        "{reader}"
+    );
+
+    let mut engine = engine();
+    load(&mut engine, "m.safetensors", MODEL).unwrap();
+    let refused = load(&mut engine, "many.safetensors", &bytes).unwrap_err();
+    assert!(refused.contains(&reader), "{refused}");
+    assert!(
+        segment(&mut engine, IMAGE).is_ok(),
+        "the previous model stays"
+    );
+}

@@ -4,7 +4,7 @@
 use crate::output::write;
 use clap::Args;
 use std::path::PathBuf;
-use unet::checkpoint::tensors_of;
+use unet::checkpoint::{check_limits, tensors_of};
 use unet::inference::cpu_device;
 use unet::{Checkpoint, ModelCard, SourceFormat, StorageDtype, UNetConfig};
 
@@ -36,6 +36,7 @@ pub fn run(args: &InitArgs) -> Result<(), String> {
     let config = UNetConfig::new(args.channels, args.classes)
         .with_bilinear(args.bilinear)
         .with_base_channels(args.base);
+    check_limits(&config).map_err(|e| e.to_string())?;
     let model = config.init(&cpu_device());
     let tensors = tensors_of(&model)?;
     let card = match &args.card {

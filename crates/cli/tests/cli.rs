@@ -218,6 +218,72 @@ fn wrong_or_partial_checkpoints_name_the_problem() {
     }
 }
 
+/// Class counts no mask can hold: 257 (one past a byte) and 2^20 + 1 (whose logits alone would
+/// need gigabytes at 256²). `unet info`, `unet predict` and `unet init` each refuse them with one
+/// line that names the count and the limit, before allocating anything for them.
+#[test]
+fn models_with_more_classes_than_a_mask_holds_are_refused() {
+    let out = scratch("many-classes");
+    let bytes = std::fs::read(fixture("bilinear_c3_k4.safetensors")).unwrap();
+    let (tensors, _) = unet::checkpoint::read_safetensors(&bytes).unwrap();
+    let base = tensors["outc.conv.weight"].shape[1];
+    let image = fixture("bilinear_c3_k4.png");
+    for classes in [257usize, (1 << 20) + 1] {
+        let mut hostile = tensors.clone();
+        hostile.insert(
+            "outc.conv.weight".into(),
+            unet::checkpoint::RawTensor {
+                shape: vec![classes, base, 1, 1],
+                data: vec![0.0; classes * base],
+            },
+        );
+        hostile.insert(
+            "outc.conv.bias".into(),
+            unet::checkpoint::RawTensor {
+                shape: vec![classes],
+                data: vec![0.0; classes],
+            },
+        );
+        let model = out.join(format!("classes-{classes}.safetensors"));
+        std::fs::write(
+            &model,
+            unet::checkpoint::write_safetensors(&hostile, None, unet::StorageDtype::F32).unwrap(),
+        )
+        .unwrap();
+        let masks = out.join(format!("masks-{classes}"));
+        let runs = [
+            unet(&["info", model.to_str().unwrap()]),
+            unet(&[
+                "predict",
+                "--model",
+                model.to_str().unwrap(),
+                "--out",
+                masks.to_str().unwrap(),
+                image.to_str().unwrap(),
+            ]),
+            unet(&[
+                "init",
+                "--classes",
+                &classes.to_string(),
+                "-o",
+                out.join("init.safetensors").to_str().unwrap(),
+            ]),
+        ];
+        for run in runs {
+            assert_eq!(run.status.code(), Some(1), "{}", text(&run.stderr));
+            let stderr = text(&run.stderr);
+            assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+            assert!(
+                stderr.contains(&format!("{classes} output classes"))
+                    && stderr.contains("1 to 256"),
+                "{stderr}"
+            );
+        }
+        assert!(!out.join("init.safetensors").exists());
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
 #[test]
 fn predict_on_wgpu_matches_pytorch_within_1e3() {
     let out = scratch("wgpu");

@@ -43,6 +43,12 @@ fn world(v: &Volume, i: usize, j: usize, k: usize) -> [f64; 3] {
 /// The same head as a DICOM series folder and as a NIfTI file: the label maps `unet predict`
 /// writes for both agree voxel for voxel in world coordinates, and the folder's localizer (another
 /// series) gets its own PNG mask while its README is passed over.
+///
+/// The volume is a 66×82×50 mm block from inside a brain at 2 mm: no skull, no brain border in
+/// view, which is outside the brain model's input policy (a whole head or brain). In the card's
+/// default, all three planes fused, the model labels only a sliver of it (0.2 %), which would make
+/// the voxel-for-voxel comparison nearly empty; the sagittal plane alone labels a sizeable part, so
+/// the comparison runs there. The app-versus-CLI check on a whole head is in the e2e volume spec.
 #[test]
 fn a_series_folder_and_its_nifti_give_the_same_label_map() {
     let out = scratch("series");
@@ -50,6 +56,8 @@ fn a_series_folder_and_its_nifti_give_the_same_label_map() {
         "predict",
         "--model",
         &model(),
+        "--plane",
+        "sagittal",
         "--out",
         out.to_str().unwrap(),
         series().to_str().unwrap(),

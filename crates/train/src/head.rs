@@ -257,7 +257,7 @@ mod tests {
                     if r < 10.0 {
                         t1[v] = 0.8;
                         mask[v] = 1.0;
-                    } else if r < 14.0 || ((x * x + y * y).sqrt() < 6.0 && k < 20) {
+                    } else if r < 14.0 || ((x * x + y * y).sqrt() < 9.0 && k < 20) {
                         t1[v] = 0.4;
                     }
                 }

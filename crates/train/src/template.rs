@@ -7,10 +7,9 @@
 //! skull-stripping tools draw), then every hole filled, in 3-D and in each slice of all three
 //! planes, so the ventricles and deep CSF count as brain too.
 
-use std::collections::VecDeque;
 use std::path::Path;
 
-use unet_imaging::{decode_nifti, Slicing};
+use unet_imaging::{decode_nifti, fill_holes, Slicing};
 
 /// Voxels of empty margin added on every side: room for the synthetic skull and scalp.
 pub const PAD: usize = 40;
@@ -113,7 +112,7 @@ impl Template {
             dist: Vec::new(),
         };
         template.mask = closing(&template.mask, padded, CLOSING_RADIUS);
-        template.fill_holes();
+        template.fill_mask_holes();
         template.dist = chamfer_distance(&template.mask, padded);
         template
     }
@@ -176,9 +175,9 @@ impl Template {
         self.mask.iter().filter(|&&m| m != 0).count()
     }
 
-    fn fill_holes(&mut self) {
+    fn fill_mask_holes(&mut self) {
         let dims = self.dims;
-        fill_holes_3d(&mut self.mask, dims);
+        fill_holes(&mut self.mask, dims);
         for plane in Plane::ALL {
             let slicing = self.slicing(plane);
             let (h, w) = slicing.shape();
@@ -191,53 +190,10 @@ impl Template {
     }
 }
 
-/// Marks as foreground every background voxel not reachable from the border (6-connected).
-fn fill_holes_3d(mask: &mut [u8], [x, y, z]: [usize; 3]) {
-    let mut outside = vec![false; mask.len()];
-    let mut queue = VecDeque::new();
-    for k in 0..z {
-        for j in 0..y {
-            for i in 0..x {
-                let border = i == 0 || j == 0 || k == 0 || i == x - 1 || j == y - 1 || k == z - 1;
-                let v = i + x * (j + y * k);
-                if border && mask[v] == 0 {
-                    outside[v] = true;
-                    queue.push_back(v);
-                }
-            }
-        }
-    }
-    let steps = [
-        1isize,
-        -1,
-        x as isize,
-        -(x as isize),
-        (x * y) as isize,
-        -((x * y) as isize),
-    ];
-    while let Some(v) = queue.pop_front() {
-        let (i, j, k) = (v % x, (v / x) % y, v / (x * y));
-        let inside = [i + 1 < x, i > 0, j + 1 < y, j > 0, k + 1 < z, k > 0];
-        for (step, ok) in steps.iter().zip(inside) {
-            if ok {
-                let n = (v as isize + step) as usize;
-                if !outside[n] && mask[n] == 0 {
-                    outside[n] = true;
-                    queue.push_back(n);
-                }
-            }
-        }
-    }
-    for (m, o) in mask.iter_mut().zip(outside) {
-        if !o {
-            *m = 1;
-        }
-    }
-}
-
-/// The 2-D version of [`fill_holes_3d`] (4-connected background).
+/// Fills the background of a 2-D mask that the border cannot reach (4-connected), as
+/// `scipy.ndimage.binary_fill_holes` does.
 pub fn fill_holes_2d(mask: &mut [u8], h: usize, w: usize) {
-    fill_holes_3d(mask, [w, h, 1]);
+    fill_holes(mask, [w, h, 1]);
 }
 
 /// Dilation then erosion by a ball of `radius` voxels (chamfer distances).

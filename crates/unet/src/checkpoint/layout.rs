@@ -13,6 +13,41 @@ const INC_WEIGHT: &str = "inc.double_conv.0.weight";
 const OUTC_WEIGHT: &str = "outc.conv.weight";
 const UP1_WEIGHT: &str = "up1.up.weight";
 
+/// Masks hold one class index per byte.
+pub const MAX_CLASSES: usize = 256;
+/// Far beyond any imaging input (RGBA, multi-contrast MRI); a bound, so that a hostile file
+/// cannot make the sizes computed from it overflow.
+pub const MAX_INPUT_CHANNELS: usize = 64;
+/// Channels of the first level; the bottleneck has 16 times as many.
+pub const MAX_BASE_CHANNELS: usize = 1024;
+
+/// Refuses an architecture no mask or device could hold, before anything is allocated for it.
+pub fn check_limits(config: &UNetConfig) -> Result<(), CheckpointError> {
+    let limits = [
+        (
+            config.n_classes,
+            MAX_CLASSES,
+            "output classes",
+            " (masks hold one byte per pixel)",
+        ),
+        (config.n_channels, MAX_INPUT_CHANNELS, "input channels", ""),
+        (
+            config.base_channels,
+            MAX_BASE_CHANNELS,
+            "first-level channels",
+            "",
+        ),
+    ];
+    for (value, max, what, why) in limits {
+        if value == 0 || value > max {
+            return Err(CheckpointError::Unsupported(format!(
+                "{value} {what}; this app supports 1 to {max}{why}. Use a model with at most {max} {what}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Reads the architecture off the tensors, so a user never has to state it.
 pub fn infer_config(tensors: &TensorMap) -> Result<UNetConfig, CheckpointError> {
     let shape_of = |key: &str| {
@@ -36,9 +71,11 @@ pub fn infer_config(tensors: &TensorMap) -> Result<UNetConfig, CheckpointError> 
             "`{INC_WEIGHT}` has shape {inc:?} and `{OUTC_WEIGHT}` {outc:?}; expected 4-D convolution weights"
         )));
     }
-    Ok(UNetConfig::new(inc[1], outc[0])
+    let config = UNetConfig::new(inc[1], outc[0])
         .with_base_channels(inc[0])
-        .with_bilinear(!tensors.contains_key(UP1_WEIGHT)))
+        .with_bilinear(!tensors.contains_key(UP1_WEIGHT));
+    check_limits(&config)?;
+    Ok(config)
 }
 
 /// Checks every key and shape the architecture needs, and that nothing unknown is left over.

@@ -9,7 +9,10 @@ mod safetensors;
 
 use std::collections::BTreeMap;
 
-pub use layout::{describe, infer_config, load_into, tensors_of};
+pub use layout::{
+    check_limits, describe, infer_config, load_into, tensors_of, MAX_BASE_CHANNELS, MAX_CLASSES,
+    MAX_INPUT_CHANNELS,
+};
 pub use pth::read_pth;
 pub use safetensors::{read_safetensors, write_safetensors, StorageDtype};
 
@@ -52,6 +55,9 @@ pub enum CheckpointError {
         /// Missing, unexpected and mis-shaped keys.
         details: String,
     },
+    /// A U-Net beyond what the app can run or a mask can hold.
+    #[error("unsupported model: {0}")]
+    Unsupported(String),
     /// The embedded model card is not valid JSON of the expected shape.
     #[error("invalid model card: {0}")]
     Card(String),

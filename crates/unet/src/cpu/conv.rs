@@ -72,7 +72,12 @@ unsafe fn matmul(
     rhs: &[f32],
     parallelism: Parallelism,
 ) {
-    debug_assert!(rhs.len() >= k * n);
+    // A real check: gemm reads `rhs` through a raw pointer.
+    assert!(
+        rhs.len() >= k * n,
+        "matmul: rhs holds {} values, needs {k}×{n}",
+        rhs.len()
+    );
     gemm(
         m,
         n,
@@ -141,7 +146,12 @@ pub fn conv3x3_bias_relu(x: &Planes, weight: &[f32], bias: &[f32]) -> Planes {
     let (h, w) = (x.height, x.width);
     let c_out = bias.len();
     let k = x.channels * 9;
-    debug_assert_eq!(weight.len(), c_out * k);
+    // A real check: the gemm reads `weight` through a raw pointer.
+    assert_eq!(
+        weight.len(),
+        c_out * k,
+        "conv3x3: weight does not match [c_out, c_in, 3, 3]"
+    );
     let hw = h * w;
     let mut out = Planes::zeros(c_out, h, w);
     let threads = threads();

@@ -20,7 +20,15 @@ impl Planes {
             channels,
             height,
             width,
-            data: vec![0.0; channels * height * width],
+            // Checked: on wasm32 a wrapped product would size the buffer smaller than the
+            // kernels index it.
+            data: vec![
+                0.0;
+                channels
+                    .checked_mul(height)
+                    .and_then(|n| n.checked_mul(width))
+                    .expect("feature map size overflows usize")
+            ],
         }
     }
 
