@@ -79,6 +79,8 @@ case "$what" in
     ;;
   serve)
     rust_targets
+    # cmake builds CharLS (the native JPEG-LS decoder), so the README's CLI build works too.
+    apt_install cmake
     web_tools
     ;;
   python)

@@ -30,6 +30,50 @@ pub struct ModelEntry {
     /// False for placeholder weights.
     #[serde(default = "yes")]
     pub trained: bool,
+    /// The file's size in bytes (scripts/data/update_manifest.py writes it).
+    #[serde(default)]
+    pub bytes: Option<u64>,
+    /// The file's SHA-256, lower-case hex (written with `bytes`).
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+impl ModelEntry {
+    /// Checks a download against the manifest's size and SHA-256, so a cut-short download or a
+    /// file replaced on the server is named as such instead of loading as some other model.
+    pub fn verify(&self, bytes: &[u8]) -> Result<(), String> {
+        let rebuild = "reload the page; if it persists, the site needs rebuilding (its manifest and models differ)";
+        if let Some(size) = self.bytes {
+            if bytes.len() as u64 != size {
+                return Err(format!(
+                    "{}: downloaded {} bytes but the manifest lists {size}: the download was cut short or the file was replaced; {rebuild}",
+                    self.file,
+                    bytes.len()
+                ));
+            }
+        }
+        if let Some(want) = &self.sha256 {
+            let got = sha256_hex(bytes);
+            if !got.eq_ignore_ascii_case(want) {
+                return Err(format!(
+                    "{}: its SHA-256 is {}… but the manifest lists {}…: the file is not the one this page was built with; {rebuild}",
+                    self.file,
+                    &got[..12],
+                    want.get(..12).unwrap_or(want)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// `assets/samples/manifest.json`.
@@ -95,6 +139,34 @@ mod tests {
     }
 
     #[test]
+    fn downloads_that_differ_from_the_manifest_are_named() {
+        let body = b"model bytes".to_vec();
+        let entry = ModelEntry {
+            id: "m".into(),
+            file: "m.unet.safetensors".into(),
+            name: "M".into(),
+            description: String::new(),
+            trained: true,
+            bytes: Some(body.len() as u64),
+            sha256: Some(sha256_hex(&body)),
+        };
+        entry.verify(&body).unwrap();
+        let cut = entry.verify(&body[..5]).unwrap_err();
+        assert!(
+            cut.contains("downloaded 5 bytes") && cut.contains("lists 11"),
+            "{cut}"
+        );
+        let mut swapped = body.clone();
+        swapped[0] ^= 1;
+        let replaced = entry.verify(&swapped).unwrap_err();
+        assert!(replaced.contains("SHA-256"), "{replaced}");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
     fn the_bundled_manifests_list_real_files_and_a_trained_default() {
         let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(ASSETS);
         let read = |p: &str| std::fs::read_to_string(assets.join(p)).unwrap();
@@ -105,6 +177,13 @@ mod tests {
         );
         for entry in &models.models {
             let bytes = std::fs::read(assets.join("models").join(&entry.file)).unwrap();
+            // Run scripts/data/update_manifest.py after changing a bundled model.
+            assert!(
+                entry.bytes.is_some() && entry.sha256.is_some(),
+                "{}: no size or hash in the manifest",
+                entry.id
+            );
+            entry.verify(&bytes).unwrap();
             let checkpoint = unet::Checkpoint::from_bytes(&bytes, &entry.file).unwrap();
             assert_eq!(checkpoint.card.trained, entry.trained, "{}", entry.id);
         }

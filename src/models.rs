@@ -24,7 +24,10 @@ pub fn load_entry(state: AppState, entry: ModelEntry) {
             });
         };
         match web::fetch::bytes(&url, progress).await {
-            Ok(bytes) => finish(state, previous, entry.file, bytes, Some(entry.id)).await,
+            Ok(bytes) => match entry.verify(&bytes) {
+                Ok(()) => finish(state, previous, entry.file, bytes, Some(entry.id)).await,
+                Err(message) => fail(state, previous, message),
+            },
             Err(message) => fail(
                 state,
                 previous,

@@ -54,7 +54,7 @@ mkdir -p "$WORK"
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
 CLASSIC="$WORK/classic.unet.safetensors"
-"$UNET" init --channels 1 --classes 2 --base 64 -o "$CLASSIC" >&2
+"$UNET" init --channels 1 --classes 2 --base 64 --force -o "$CLASSIC" >&2
 DEFAULT=assets/models/brain-extraction.unet.safetensors
 
 if [ "$SPIN" = 0 ]; then
@@ -148,7 +148,7 @@ Image.open(sys.argv[1]).convert("L").resize((int(sys.argv[2]),) * 2, Image.BILIN
     log "predict $name (${side}², load $load)"
     start="$(date +%s%N)"
     /usr/bin/time -v -o "$WORK/time.txt" env RAYON_NUM_THREADS="$THREADS" \
-      "$UNET" predict --model "$DEFAULT" "$LARGE_WORK/head$side.png" --out "$out" "$@" >&2
+      "$UNET" predict --force --model "$DEFAULT" "$LARGE_WORK/head$side.png" --out "$out" "$@" >&2
     end="$(date +%s%N)"
     rss="$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/time.txt")"
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$side" "$load" "$rss" \

@@ -23,24 +23,34 @@
 #         for these NIfTI files (its PDDL notes cover only the Philips PAR/REC files, not taken).
 #         tests/data/gen_standard.py and make_moved_anat.py document how standard.nii.gz and the
 #         *_anat_moved.nii files were generated.
+#
+# Source: pydicom-data 1.0.0 (PyPI), data_store/data/emri_small*.dcm into
+#         data/fixtures/pydicom-data/: an enhanced MR multi-frame image (10 frames of 64×64, no
+#         per-frame position groups) uncompressed, big-endian, RLE, JPEG-LS and JPEG 2000.
+# Licence: pydicom-data is MIT (Copyright (c) 2020 Dicom in Python; Darcy Mason and
+#         contributors).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYDICOM_VERSION=3.0.2
 NIBABEL_VERSION=5.4.2
+PYDICOM_DATA_VERSION=1.0.0
 out=data/fixtures
-stamp="$out/.fetched-pydicom-$PYDICOM_VERSION-nibabel-$NIBABEL_VERSION"
+stamp="$out/.fetched-pydicom-$PYDICOM_VERSION-nibabel-$NIBABEL_VERSION-data-$PYDICOM_DATA_VERSION"
 if [ -f "$stamp" ]; then exit 0; fi
 # Unpacked afresh, so a version bump leaves no stale files behind.
-rm -rf "$out/pydicom" "$out/nibabel" "$out"/.fetched-*
-mkdir -p data/cache "$out/pydicom" "$out/nibabel"
+rm -rf "$out/pydicom" "$out/nibabel" "$out/pydicom-data" "$out"/.fetched-*
+mkdir -p data/cache "$out/pydicom" "$out/nibabel" "$out/pydicom-data"
 pydicom_whl="data/cache/pydicom-$PYDICOM_VERSION-py3-none-any.whl"
 nibabel_whl="data/cache/nibabel-$NIBABEL_VERSION-py3-none-any.whl"
+data_whl="data/cache/pydicom_data-$PYDICOM_DATA_VERSION-py3-none-any.whl"
 [ -f "$pydicom_whl" ] || python3 -m pip download -q --no-deps "pydicom==$PYDICOM_VERSION" -d data/cache
 [ -f "$nibabel_whl" ] || python3 -m pip download -q --no-deps "nibabel==$NIBABEL_VERSION" -d data/cache
-python3 - "$pydicom_whl" "$nibabel_whl" "$out" <<'PY'
+[ -f "$data_whl" ] || python3 -m pip download -q --no-deps "pydicom-data==$PYDICOM_DATA_VERSION" -d data/cache
+python3 - "$pydicom_whl" "$nibabel_whl" "$out" "$data_whl" <<'PY'
 import pathlib, posixpath, sys, zipfile
 
 pydicom_whl, nibabel_whl, out = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+data_whl = sys.argv[4]
 
 
 def is_dicom(name: str, data: bytes) -> bool:
@@ -69,6 +79,12 @@ with zipfile.ZipFile(nibabel_whl) as wheel:
             continue
         (out / "nibabel" / rest).write_bytes(wheel.read(name))
         counts["nibabel"] = counts.get("nibabel", 0) + 1
+with zipfile.ZipFile(data_whl) as wheel:
+    for name in sorted(wheel.namelist()):
+        base = posixpath.basename(name)
+        if name.startswith("data_store/data/emri_small") and base.endswith(".dcm"):
+            (out / "pydicom-data" / base).write_bytes(wheel.read(name))
+            counts["pydicom-data"] = counts.get("pydicom-data", 0) + 1
 for k, v in counts.items():
     print(f"{v} {k} fixtures in {out / k}")
 PY

@@ -99,8 +99,11 @@ struct Loaded {
 /// Bytes of the largest tensor of a forward pass: the full-resolution concatenation before
 /// `up4`, 2 × base channels of f32. WebGPU refuses buffers over the adapter's limit, and wgpu
 /// treats that as a fatal error, so such images must not reach the GPU.
+/// In u64: on wasm32 the product wraps for large images, and a wrapped size would pass the check.
 fn largest_buffer_bytes(config: &UNetConfig, height: usize, width: usize) -> u64 {
-    (2 * config.base_channels * height * width * 4) as u64
+    [2, config.base_channels, height, width, 4]
+        .into_iter()
+        .fold(1u64, |bytes, n| bytes.saturating_mul(n as u64))
 }
 
 /// Owns the device and the current model; answers [`Request`]s one at a time.
@@ -263,5 +266,21 @@ impl Engine {
             }
             Err(e) => Err(e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffer_sizes_are_exact_beyond_32_bits() {
+        let config = UNetConfig::new(1, 1).with_base_channels(64);
+        // 34 GB: past u32 (and past wasm32's usize, where the old product wrapped).
+        assert_eq!(
+            largest_buffer_bytes(&config, 32768, 32768),
+            2 * 64 * 32768 * 32768 * 4
+        );
+        assert_eq!(largest_buffer_bytes(&config, usize::MAX, 2), u64::MAX);
     }
 }

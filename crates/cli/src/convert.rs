@@ -1,6 +1,6 @@
 //! `unet convert MODEL -o OUT`.
 
-use crate::output::{load_model, write};
+use crate::output::{load_model, Outputs};
 use clap::Args;
 use std::path::PathBuf;
 use unet::{ModelCard, StorageDtype};
@@ -19,10 +19,19 @@ pub struct ConvertArgs {
     /// Store weights as float16 (half the size).
     #[arg(long)]
     half: bool,
+    /// Overwrite OUT if it exists (never the input model or card).
+    #[arg(long)]
+    force: bool,
 }
 
 /// Converts and writes, then reads the result back to prove it loads.
 pub fn run(args: &ConvertArgs) -> Result<(), String> {
+    let inputs: Vec<PathBuf> = std::iter::once(args.model.clone())
+        .chain(args.card.clone())
+        .collect();
+    let mut outputs = Outputs::new(&inputs, args.force);
+    // Checked before the work, so a refused -o costs nothing.
+    outputs.claim(&args.out)?;
     let mut model = load_model(&args.model)?;
     if let Some(card_path) = &args.card {
         let text = std::fs::read_to_string(card_path)
@@ -39,7 +48,7 @@ pub fn run(args: &ConvertArgs) -> Result<(), String> {
         StorageDtype::F32
     };
     let bytes = model.to_unet_web(dtype).map_err(|e| e.to_string())?;
-    write(&args.out, &bytes)?;
+    crate::output::write(&args.out, &bytes)?;
     unet::Checkpoint::from_bytes(&bytes, "converted").map_err(|e| {
         format!(
             "{}: the converted file does not load back: {e}",

@@ -1,7 +1,7 @@
 //! `unet init`: a U-Net with fresh random weights in the project's format, for placeholders,
 //! tests and as the starting point of training.
 
-use crate::output::write;
+use crate::output::Outputs;
 use clap::Args;
 use std::path::PathBuf;
 use unet::checkpoint::{check_limits, tensors_of};
@@ -29,6 +29,9 @@ pub struct InitArgs {
     /// Where to write the model.
     #[arg(short, long)]
     out: PathBuf,
+    /// Overwrite OUT if it exists.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Builds, randomises and writes the model.
@@ -37,6 +40,8 @@ pub fn run(args: &InitArgs) -> Result<(), String> {
         .with_bilinear(args.bilinear)
         .with_base_channels(args.base);
     check_limits(&config).map_err(|e| e.to_string())?;
+    let mut outputs = Outputs::new(args.card.as_slice(), args.force);
+    outputs.claim(&args.out)?;
     let model = config.init(&cpu_device());
     let tensors = tensors_of(&model)?;
     let card = match &args.card {
@@ -66,7 +71,7 @@ pub fn run(args: &InitArgs) -> Result<(), String> {
     let bytes = checkpoint
         .to_unet_web(StorageDtype::F32)
         .map_err(|e| e.to_string())?;
-    write(&args.out, &bytes)?;
+    crate::output::write(&args.out, &bytes)?;
     println!(
         "wrote {} ({} bytes, {} parameters)",
         args.out.display(),

@@ -97,16 +97,20 @@ fn folder(dir: &Path) -> Vec<Input> {
     inputs
 }
 
-/// Appends `(prefix/relative/path, bytes)` for every file under `dir`, in name order.
+/// Appends `(prefix/relative/path, bytes)` for every file under `dir`, in name order, without
+/// following symlinked folders.
 fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let name = format!("{prefix}/{}", entry.file_name().to_string_lossy());
         let path = entry.path();
-        if path.is_dir() {
+        // The entry's own type, not its target's: a symlinked folder is passed over, so a link
+        // back up the tree cannot make the walk endless; a symlinked file is read.
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
             walk(&path, &name, out)?;
-        } else {
+        } else if !(kind.is_symlink() && path.is_dir()) {
             out.push((name, std::fs::read(&path)?));
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::inputs::{gather, Input};
 use crate::network::{Network, RunArgs};
-use crate::output::{load_model, path_in, write};
+use crate::output::{load_model, path_in, Outputs};
 use crate::volume::predict_volume;
 use clap::Args;
 use std::collections::HashMap;
@@ -37,6 +37,10 @@ pub struct PredictArgs {
     /// Volume of a 4-D file to segment (0-based).
     #[arg(long, default_value_t = 0)]
     pub frame: usize,
+    /// Overwrite files in the output folder that this run did not write (an earlier run's
+    /// masks). Inputs are never overwritten.
+    #[arg(long)]
+    force: bool,
 }
 
 fn parse_plane(text: &str) -> Result<PlaneChoice, String> {
@@ -54,16 +58,18 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     let inputs = gather(&args.inputs);
     let total = inputs.len();
     let mut failed = 0;
+    let mut outputs = Outputs::new(&args.inputs, args.force);
     let mut taken: HashMap<String, usize> = HashMap::new();
     for input in inputs {
-        // Two series in one folder share its name: the second becomes NAME-2.
-        let seen = taken.entry(input.stem.clone()).or_insert(0);
+        // Two inputs with one name (two series in a folder, `Scan.png` and `scan.dcm`): the
+        // second becomes NAME-2. Compared ignoring case, as macOS and Windows file systems do.
+        let seen = taken.entry(input.stem.to_lowercase()).or_insert(0);
         *seen += 1;
         let stem = match *seen {
             1 => input.stem.clone(),
             n => format!("{}-{n}", input.stem),
         };
-        match predict_one(&checkpoint, &network, &input, &stem, args) {
+        match predict_one(&checkpoint, &network, &input, &stem, args, &mut outputs) {
             Ok(written) => println!("{} -> {written}", input.label),
             Err(message) => {
                 eprintln!("error: {}: {message}", input.label);
@@ -83,11 +89,12 @@ fn predict_one(
     input: &Input,
     name: &str,
     args: &PredictArgs,
+    outputs: &mut Outputs,
 ) -> Result<String, String> {
     let decoded = input.decoded.as_ref().map_err(Clone::clone)?;
     let image = match &decoded.content {
         Content::Volume(volume) => {
-            return predict_volume(checkpoint, network, input, volume, name, args)
+            return predict_volume(checkpoint, network, input, volume, name, args, outputs)
         }
         Content::Image(image) => image,
     };
@@ -96,12 +103,12 @@ fn predict_one(
         eprintln!("note: {}: {note}", input.label);
     }
     let mask_path = path_in(&args.out, name, "mask.png");
-    write(&mask_path, &encode_mask_png(&mask))?;
+    outputs.write(&mask_path, &encode_mask_png(&mask))?;
     let mut written = mask_path.display().to_string();
     if args.logits {
         let npy_path = path_in(&args.out, name, "logits.npy");
         let shape = [logits.classes, logits.height, logits.width];
-        write(&npy_path, &encode_npy_f32(&shape, &logits.data))?;
+        outputs.write(&npy_path, &encode_npy_f32(&shape, &logits.data))?;
         written.push_str(&format!(", {}", npy_path.display()));
     }
     Ok(written)

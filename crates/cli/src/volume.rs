@@ -5,7 +5,7 @@
 
 use crate::inputs::Input;
 use crate::network::Network;
-use crate::output::{path_in, write};
+use crate::output::{path_in, Outputs};
 use crate::predict::PredictArgs;
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -19,6 +19,7 @@ pub fn predict_volume(
     volume: &Volume,
     name: &str,
     args: &PredictArgs,
+    outputs: &mut Outputs,
 ) -> Result<String, String> {
     if args.frame >= volume.frames {
         return Err(format!(
@@ -61,7 +62,7 @@ pub fn predict_volume(
     }
     let labels = segmenter.finish();
     let path = path_in(&args.out, name, "mask.nii.gz");
-    write(&path, &labels.encode_nifti_gz())?;
+    outputs.write(&path, &labels.encode_nifti_gz())?;
     Ok(match choice {
         PlaneChoice::One(plane) => {
             let (height, width) = volume.slicing(plane).shape();

@@ -23,10 +23,12 @@ fn relative_error(npy: &Path, expected: &Path) -> f32 {
         / scale
 }
 
-/// `unet predict --model MODEL IMAGE --out OUT [--logits]`, asserting success.
+/// `unet predict --force --model MODEL IMAGE --out OUT [--logits]`, asserting success (`--force`:
+/// the loops below write one case's files again with another model).
 fn predict(model: &Path, image: &Path, out: &Path, logits: bool) {
     let mut args = vec![
         "predict",
+        "--force",
         "--model",
         model.to_str().unwrap(),
         image.to_str().unwrap(),
@@ -136,6 +138,95 @@ fn convert_round_trips_to_identical_logits() {
         &fixture("transposed_c1_k2.logits.npy"),
     );
     assert!(error <= 1e-4, "converted model drifted: {error:e}");
+}
+
+/// Outputs never replace an input, nor a file the run did not write unless `--force`; two
+/// inputs whose names differ only in case get two masks; `convert -o` cannot name its input.
+#[test]
+fn outputs_never_replace_inputs_or_earlier_files_without_force() {
+    let out = scratch("outputs");
+    let model = fixture("bilinear_c1_k1.safetensors");
+    let png = std::fs::read(fixture("bilinear_c1_k1.png")).unwrap();
+    let (upper, lower) = (out.join("Scan.png"), out.join("scan.png"));
+    std::fs::write(&upper, &png).unwrap();
+    std::fs::write(&lower, &png).unwrap();
+    let predict_args = |force: bool| {
+        let mut args = vec!["predict", "--model", model.to_str().unwrap()];
+        args.extend([upper.to_str().unwrap(), lower.to_str().unwrap()]);
+        args.extend(["--out", out.to_str().unwrap()]);
+        if force {
+            args.push("--force");
+        }
+        unet(&args)
+    };
+    ok(&predict_args(false));
+    assert!(out.join("Scan.mask.png").exists() && out.join("scan-2.mask.png").exists());
+
+    let before = std::fs::read(out.join("Scan.mask.png")).unwrap();
+    std::fs::write(out.join("Scan.mask.png"), b"an earlier result").unwrap();
+    let again = predict_args(false);
+    assert_eq!(again.status.code(), Some(1));
+    let stderr = text(&again.stderr);
+    assert!(
+        stderr.contains("Scan.mask.png") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(out.join("Scan.mask.png")).unwrap(),
+        b"an earlier result"
+    );
+    ok(&predict_args(true));
+    assert_eq!(std::fs::read(out.join("Scan.mask.png")).unwrap(), before);
+    assert_eq!(std::fs::read(&upper).unwrap(), png, "inputs are untouched");
+
+    let copy = out.join("model.safetensors");
+    std::fs::copy(&model, &copy).unwrap();
+    for force in [false, true] {
+        let mut args = vec!["convert", copy.to_str().unwrap(), "-o"];
+        args.push(copy.to_str().unwrap());
+        if force {
+            args.push("--force");
+        }
+        let run = unet(&args);
+        assert_eq!(run.status.code(), Some(1));
+        assert!(
+            text(&run.stderr).contains("is an input"),
+            "{}",
+            text(&run.stderr)
+        );
+    }
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        std::fs::read(&model).unwrap()
+    );
+    let init = |force: bool| {
+        let mut args = vec![
+            "init",
+            "--base",
+            "2",
+            "--bilinear",
+            "-o",
+            copy.to_str().unwrap(),
+        ];
+        if force {
+            args.push("--force");
+        }
+        unet(&args)
+    };
+    let refused = init(false);
+    assert!(
+        text(&refused.stderr).contains("--force"),
+        "{}",
+        text(&refused.stderr)
+    );
+    ok(&init(true));
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let _ = std::fs::remove_dir_all(out);
 }
 
 #[test]

@@ -102,6 +102,36 @@ fn a_series_folder_and_its_nifti_give_the_same_label_map() {
     let _ = std::fs::remove_dir_all(out);
 }
 
+/// A series folder holding a symlink back to itself: the walk passes the link over, so it ends
+/// and the series is read once (one label map, no `-2` copy).
+#[cfg(unix)]
+#[test]
+fn a_symlinked_folder_loop_is_passed_over() {
+    let out = scratch("symlink-loop");
+    let folder = out.join("anatomical");
+    std::fs::create_dir_all(&folder).unwrap();
+    for entry in std::fs::read_dir(series()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), folder.join(entry.file_name())).unwrap();
+    }
+    std::os::unix::fs::symlink(&folder, folder.join("again")).unwrap();
+    let masks = out.join("masks");
+    let run = unet(&[
+        "predict",
+        "--model",
+        &model(),
+        "--plane",
+        "axial",
+        "--out",
+        masks.to_str().unwrap(),
+        folder.to_str().unwrap(),
+    ]);
+    ok(&run);
+    assert!(masks.join("anatomical.mask.nii.gz").exists());
+    assert!(!masks.join("anatomical-2.mask.nii.gz").exists());
+    let _ = std::fs::remove_dir_all(out);
+}
+
 /// Every native-only and wasm-capable codec through the CLI: JPEG-LS (CharLS), JPEG 2000,
 /// RLE and deflate each give a 2-D mask; a truncated file and a report without pixels fail
 /// alone with one line each.

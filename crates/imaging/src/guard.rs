@@ -8,13 +8,18 @@
 
 use crate::error::ImagingError;
 
-/// Largest image accepted, in pixels (width × height): 16384 × 16384.
+/// Largest image accepted, in pixels (width × height): 16384 × 16384 natively.
 ///
 /// Checked against the file header before any pixel buffer is allocated, so a
 /// corrupt or malicious header cannot make us reserve gigabytes. At this size
-/// an RGBA image already needs 4 GiB as `f32`, which is the whole address
-/// space of a wasm32 tab, so anything larger could never be processed anyway.
+/// an RGBA image already needs 4 GiB as `f32`.
+#[cfg(not(target_arch = "wasm32"))]
 pub const MAX_PIXELS: u64 = 16384 * 16384;
+/// Largest image accepted in the browser: 8192 × 8192. The decoded image, the model's input,
+/// the logits and the canvas all live in one 4 GiB wasm32 address space; at 16384² the grey
+/// image alone is 1 GiB as `f32`, and the tab would abort instead of saying so.
+#[cfg(target_arch = "wasm32")]
+pub const MAX_PIXELS: u64 = 8192 * 8192;
 
 /// Allocation budget handed to the `image` decoders: enough for the widest
 /// layout (RGBA `f32`, 16 bytes per pixel) at [`MAX_PIXELS`], so the budget

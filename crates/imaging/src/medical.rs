@@ -170,7 +170,7 @@ pub fn decode_files(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Result<Decode
                 }
                 entry.1.push((name, slice));
             }
-            Ok(slice) => out.push((file_stem(&name), slice.into_decoded())),
+            Ok(slice) => out.push((file_stem(&name), slice.decode())),
             Err(e) => out.push((file_stem(&name), Err(e))),
         }
     }

@@ -288,6 +288,54 @@ fn every_encoding_of_one_image_decodes_to_the_same_pixels() {
     }
 }
 
+/// An enhanced MR multi-frame image without per-frame position groups (pydicom-data's
+/// `emri_small`, 10 frames of 64×64) opens as a volume, alone or dropped with others, in every
+/// encoding, each voxel for voxel the uncompressed file's; a truncated codestream fails with one
+/// line.
+#[test]
+fn enhanced_multi_frame_images_open_as_volumes_in_every_encoding() {
+    let volume_of = |decoded: &Decoded| match &decoded.content {
+        Content::Volume(v) => v.clone(),
+        Content::Image(i) => panic!("a 2-D image of {}×{}", i.width, i.height),
+    };
+    let reference = volume_of(&decode_file(&read("pydicom-data", "emri_small.dcm")).unwrap());
+    assert_eq!(reference.dims, [64, 64, 10]);
+    assert!(reference.frame(0).iter().any(|&v| v > 0.0));
+    let encodings = [
+        "emri_small_RLE.dcm",
+        "emri_small_big_endian.dcm",
+        "emri_small_jpeg_ls_lossless.dcm",
+        "emri_small_jpeg_2k_lossless.dcm",
+    ];
+    for file in encodings {
+        let bytes = read("pydicom-data", file);
+        let alone = volume_of(&decode_file(&bytes).unwrap_or_else(|e| panic!("{file}: {e}")));
+        assert_eq!(alone.dims, reference.dims, "{file}");
+        assert_eq!(alone.frame(0), reference.frame(0), "{file}");
+        // Dropped with another file: the path the app and `unet predict` take.
+        let together = decode_files(vec![
+            (file.to_string(), bytes),
+            ("MR_small.dcm".into(), read("pydicom", "MR_small.dcm")),
+        ]);
+        let decoded = together[0]
+            .1
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(
+            volume_of(decoded).frame(0),
+            reference.frame(0),
+            "{file} in a drop"
+        );
+    }
+    let short = decode_file(&read(
+        "pydicom-data",
+        "emri_small_jpeg_2k_lossless_too_short.dcm",
+    ));
+    if let Err(e) = short {
+        assert_eq!(e.to_string().lines().count(), 1, "{e}");
+    }
+}
+
 /// Single-frame files of different series dropped together stay separate 2-D images.
 #[test]
 fn files_of_different_series_stay_apart() {

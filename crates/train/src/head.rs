@@ -13,6 +13,7 @@ use std::path::Path;
 use unet_imaging::{decode_nifti, Plane, Slicing};
 
 use crate::rng::Rng;
+use crate::template::mask_cut;
 
 /// File names inside the heads folder (see `scripts/data/fetch_heads.sh`).
 pub const FILES: [&str; 2] = ["mean_head.nii.gz", "mean_head_brain.nii.gz"];
@@ -206,11 +207,7 @@ impl Head {
             width,
             t1: slicing.extract(&self.t1, index),
             class: slicing.extract(&self.class, index),
-            mask: slicing
-                .extract(&self.mask, index)
-                .into_iter()
-                .map(f32::from)
-                .collect(),
+            mask: mask_cut(&slicing, &self.mask, index),
         }
     }
 

@@ -161,11 +161,7 @@ impl Template {
             t1: slicing.extract(&self.t1, index),
             gm: slicing.extract(&self.gm, index),
             wm: slicing.extract(&self.wm, index),
-            mask: slicing
-                .extract(&self.mask, index)
-                .into_iter()
-                .map(f32::from)
-                .collect(),
+            mask: mask_cut(&slicing, &self.mask, index),
             dist: slicing.extract(&self.dist, index),
         }
     }
@@ -188,6 +184,15 @@ impl Template {
             }
         }
     }
+}
+
+/// Cut `index` of a 0/1 byte mask, as the 0.0/1.0 targets training compares logits with.
+pub fn mask_cut(slicing: &Slicing, mask: &[u8], index: usize) -> Vec<f32> {
+    slicing
+        .extract(mask, index)
+        .into_iter()
+        .map(f32::from)
+        .collect()
 }
 
 /// Fills the background of a 2-D mask that the border cannot reach (4-connected), as

@@ -41,12 +41,7 @@ pub fn is_dicom(bytes: &[u8]) -> bool {
 /// [`ImagingError::DicomSyntax`] for a compression this build cannot decode,
 /// [`ImagingError::TooLarge`] above [`MAX_PIXELS`] per frame or [`MAX_VOXELS`] per file.
 pub fn decode_dicom(bytes: &[u8]) -> Result<Decoded, ImagingError> {
-    let slice = read_slice(bytes)?;
-    if slice.frames > 1 {
-        stack(vec![slice])
-    } else {
-        slice.into_decoded()
-    }
+    read_slice(bytes)?.decode()
 }
 
 /// One decoded DICOM file.
@@ -73,6 +68,16 @@ impl Slice {
     /// Slices are stacked only with slices of the same series, size and orientation.
     pub(crate) fn series_key(&self) -> SeriesKey {
         SeriesKey::of(&self.attrs)
+    }
+
+    /// The file on its own: several frames (a multi-frame or enhanced image) stack into a
+    /// volume, one frame is a 2-D image.
+    pub(crate) fn decode(self) -> Result<Decoded, ImagingError> {
+        if self.frames > 1 {
+            stack(vec![self])
+        } else {
+            self.into_decoded()
+        }
     }
 
     /// The single frame as a 2-D image.

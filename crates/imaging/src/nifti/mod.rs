@@ -175,26 +175,22 @@ impl Header {
     }
 }
 
-/// Writes a NIfTI-1 `uint8` label map (`.nii`; gzip it for `.nii.gz`) with the given geometry.
+/// Writes a `uint8` label map (`.nii`; gzip it for `.nii.gz`) with the given geometry: NIfTI-1,
+/// or NIfTI-2 when an axis is longer than NIfTI-1's 16-bit dimensions hold (32,767).
 pub fn encode_nifti_u8(
     dims: [usize; 3],
     spacing: [f32; 3],
     affine: &[[f64; 4]; 4],
     data: &[u8],
 ) -> Vec<u8> {
+    if dims.iter().any(|&d| d > i16::MAX as usize) {
+        return encode_nifti2_u8(dims, spacing, affine, data);
+    }
     let mut h = vec![0u8; 352];
     let put = |h: &mut Vec<u8>, at: usize, b: &[u8]| h[at..at + b.len()].copy_from_slice(b);
     put(&mut h, 0, &348i32.to_le_bytes());
-    let d = [
-        3i16,
-        dims[0] as i16,
-        dims[1] as i16,
-        dims[2] as i16,
-        1,
-        1,
-        1,
-        1,
-    ];
+    // Each axis fits: checked above.
+    let d = [3, dims[0], dims[1], dims[2], 1, 1, 1, 1].map(|v| v as i16);
     for (i, v) in d.iter().enumerate() {
         put(&mut h, 40 + 2 * i, &v.to_le_bytes());
     }
@@ -215,6 +211,40 @@ pub fn encode_nifti_u8(
         }
     }
     put(&mut h, 344, b"n+1\0");
+    h.extend_from_slice(data);
+    h
+}
+
+/// The NIfTI-2 form of [`encode_nifti_u8`]: 64-bit dimensions and double-precision geometry.
+fn encode_nifti2_u8(
+    dims: [usize; 3],
+    spacing: [f32; 3],
+    affine: &[[f64; 4]; 4],
+    data: &[u8],
+) -> Vec<u8> {
+    let mut h = vec![0u8; 544];
+    let put = |h: &mut Vec<u8>, at: usize, b: &[u8]| h[at..at + b.len()].copy_from_slice(b);
+    put(&mut h, 0, &540i32.to_le_bytes());
+    put(&mut h, 4, b"n+2\0\r\n\x1a\n");
+    put(&mut h, 12, &2i16.to_le_bytes()); // uint8
+    put(&mut h, 14, &8i16.to_le_bytes());
+    let d = [3, dims[0], dims[1], dims[2], 1, 1, 1, 1];
+    for (i, v) in d.iter().enumerate() {
+        put(&mut h, 16 + 8 * i, &(*v as i64).to_le_bytes());
+    }
+    let p = [1.0, spacing[0], spacing[1], spacing[2], 0.0, 0.0, 0.0, 0.0];
+    for (i, v) in p.iter().enumerate() {
+        put(&mut h, 104 + 8 * i, &f64::from(*v).to_le_bytes());
+    }
+    put(&mut h, 168, &544i64.to_le_bytes());
+    put(&mut h, 176, &1f64.to_le_bytes());
+    put(&mut h, 348, &2i32.to_le_bytes()); // sform: aligned
+    for (r, row) in affine.iter().take(3).enumerate() {
+        for (c, value) in row.iter().enumerate() {
+            put(&mut h, 400 + 32 * r + 8 * c, &value.to_le_bytes());
+        }
+    }
+    put(&mut h, 500, &2i32.to_le_bytes()); // millimetres
     h.extend_from_slice(data);
     h
 }
@@ -248,6 +278,26 @@ mod tests {
             [0.0, 0.0, 3.0, -72.0],
             [0.0, 0.0, 0.0, 1.0],
         ]
+    }
+
+    #[test]
+    fn an_axis_beyond_32767_is_written_as_nifti2() {
+        let dims = [40_000, 1, 2];
+        let data: Vec<u8> = (0..80_000).map(|i| (i % 7) as u8).collect();
+        let file = encode_nifti_u8(dims, [0.5, 1.0, 2.0], &affine(), &data);
+        assert_eq!(&file[..4], &540i32.to_le_bytes());
+        let back = decode_nifti(&file).unwrap();
+        assert_eq!(back.dims, dims);
+        assert_eq!(back.affine, affine());
+        assert_eq!(back.frame(0).len(), data.len());
+        assert!(back
+            .frame(0)
+            .iter()
+            .zip(&data)
+            .all(|(&a, &b)| a == f32::from(b)));
+        // Below the limit the same call stays NIfTI-1.
+        let small = encode_nifti_u8([4, 3, 2], [1.0; 3], &affine(), &[0; 24]);
+        assert_eq!(&small[..4], &348i32.to_le_bytes());
     }
 
     #[test]
