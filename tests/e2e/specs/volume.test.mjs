@@ -30,6 +30,21 @@ after(async () => ctx?.close());
 
 const byId = (id) => ctx.page.locator(`[data-testid=${id}]`);
 
+/** Clicks "segment all", waits for `progress` (`done / total`), exports the label map. */
+async function segmentAllAndExport(progress, timeout = 240_000) {
+  await byId('segment-all').click();
+  await ctx.page.waitForFunction(
+    (done) => document.querySelector('[data-testid=volume-progress]')?.textContent === done,
+    progress,
+    { timeout, polling: 100 },
+  );
+  const [download] = await Promise.all([
+    ctx.page.waitForEvent('download'),
+    byId('export-nifti').click(),
+  ]);
+  return download;
+}
+
 async function sliceIs(text) {
   try {
     await ctx.page.waitForFunction(
@@ -115,16 +130,7 @@ test('window presets and typed values change the display only', async () => {
 const ALL_PLANES = '99 / 99';
 
 test('"segment all" reaches every slice and the NIfTI export equals unet predict', async () => {
-  await byId('segment-all').click();
-  await ctx.page.waitForFunction(
-    (done) => document.querySelector('[data-testid=volume-progress]')?.textContent === done,
-    ALL_PLANES,
-    { timeout: 240_000, polling: 100 },
-  );
-  const [download] = await Promise.all([
-    ctx.page.waitForEvent('download'),
-    byId('export-nifti').click(),
-  ]);
+  const download = await segmentAllAndExport(ALL_PLANES);
   assert.equal(download.suggestedFilename(), 'anatomical.mask.nii.gz');
   const exported = readNifti(fs.readFileSync(await download.path()));
   const input = readNifti(fs.readFileSync(VOLUME));
@@ -162,16 +168,7 @@ test('a whole head at 2 mm: the app\'s label map equals unet predict\'s and matc
   await ctx.page.locator('[data-testid=item][data-name="colin27_2mm.nii"][data-state=done]').waitFor({ timeout: 60_000 });
   await item.click();
   assert.match(await byId('item-info').textContent(), /90×108×90/);
-  await byId('segment-all').click();
-  await ctx.page.waitForFunction(
-    (done) => document.querySelector('[data-testid=volume-progress]')?.textContent === done,
-    '288 / 288',
-    { timeout: 400_000, polling: 200 },
-  );
-  const [download] = await Promise.all([
-    ctx.page.waitForEvent('download'),
-    byId('export-nifti').click(),
-  ]);
+  const download = await segmentAllAndExport('288 / 288', 400_000);
   assert.equal(download.suggestedFilename(), 'colin27_2mm.mask.nii.gz');
   const exported = readNifti(fs.readFileSync(await download.path()));
   const cli = readNifti(cliVolumeMask(defaultModelPath(), file));
@@ -226,16 +223,7 @@ test('dropped DICOM files stack into one series volume and export like unet pred
   assert.match(info, /25 files/, info);
   assert.match(info, /33×41×25/, info);
   assert.equal(await byId('window-preset').inputValue(), 'file');
-  await byId('segment-all').click();
-  await ctx.page.waitForFunction(
-    (done) => document.querySelector('[data-testid=volume-progress]')?.textContent === done,
-    ALL_PLANES,
-    { timeout: 240_000, polling: 100 },
-  );
-  const [download] = await Promise.all([
-    ctx.page.waitForEvent('download'),
-    byId('export-nifti').click(),
-  ]);
+  const download = await segmentAllAndExport(ALL_PLANES);
   const exported = readNifti(fs.readFileSync(await download.path()));
   const cli = readNifti(cliVolumeMask(defaultModelPath(), SERIES));
   assert.deepEqual(exported.dims, [33, 41, 25]);
