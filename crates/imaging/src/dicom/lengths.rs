@@ -20,9 +20,14 @@ use dicom_parser::dataset::{read::DataSetReaderOptions, DataSetReader, DataToken
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
 use crate::error::ImagingError;
+use crate::nifti::MAX_VOXELS;
 
 /// Deflate's largest expansion: a deflated data set can hold at most this many bytes per byte.
 const DEFLATE_MAX_RATIO: usize = 1032;
+/// The longest value a deflated data set may declare: the largest accepted volume
+/// ([`MAX_VOXELS`]) in the widest sample (64-bit float). A few MB of deflated data could
+/// otherwise declare gigabytes, which dicom-rs would reserve before reading.
+const DEFLATED_MAX_VALUE: u64 = MAX_VOXELS * 8;
 
 /// Checks a file from its "DICM" magic on: the file meta group, then the data set in the
 /// transfer syntax the group names (an unknown one is left for dicom-object to refuse).
@@ -78,7 +83,10 @@ pub(super) fn check_dataset(dataset: &[u8], ts: &TransferSyntax) -> Result<(), I
     let (source, limit): (Box<dyn Read + '_>, usize) = match ts.codec() {
         Codec::Dataset(Some(adapter)) => (
             adapter.adapt_reader(Box::new(dataset)),
-            dataset.len().saturating_mul(DEFLATE_MAX_RATIO),
+            dataset
+                .len()
+                .saturating_mul(DEFLATE_MAX_RATIO)
+                .min(usize::try_from(DEFLATED_MAX_VALUE).unwrap_or(usize::MAX)),
         ),
         _ => (Box::new(dataset), dataset.len()),
     };
@@ -107,4 +115,53 @@ fn too_long(len: u32, file_len: usize) -> ImagingError {
     ImagingError::Dicom(format!(
         "an element declares {len} bytes but the file has {file_len} bytes (truncated or corrupt)"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// "DICM", a file meta group naming deflated explicit VR little endian, and `dataset`
+    /// deflated.
+    fn deflated_file(dataset: &[u8]) -> Vec<u8> {
+        let uid = b"1.2.840.10008.1.2.1.99";
+        let mut meta = Vec::new();
+        meta.extend_from_slice(&[0x02, 0x00, 0x10, 0x00, b'U', b'I']);
+        meta.extend_from_slice(&(uid.len() as u16).to_le_bytes());
+        meta.extend_from_slice(uid);
+        let mut file = b"DICM".to_vec();
+        file.extend_from_slice(&[0x02, 0x00, 0x00, 0x00, b'U', b'L', 4, 0]);
+        file.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+        file.extend_from_slice(&meta);
+        let mut encoder =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(dataset).unwrap();
+        file.extend_from_slice(&encoder.finish().unwrap());
+        file
+    }
+
+    #[test]
+    fn a_deflated_value_longer_than_the_largest_volume_is_refused() {
+        // Pixel Data (7FE0,0010) OB declaring 1.5 GB, then 2.5 MB of incompressible bytes: within
+        // deflate's 1032:1 of the file, beyond MAX_VOXELS × 8.
+        let declared: u32 = 1_500_000_000;
+        let mut dataset = vec![0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0];
+        dataset.extend_from_slice(&declared.to_le_bytes());
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        dataset.extend((0..2_500_000).map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        }));
+        let file = deflated_file(&dataset);
+        assert!((file.len() as u64) * 1032 > u64::from(declared));
+        let err = check_file(&file).unwrap_err().to_string();
+        assert!(err.contains("1500000000 bytes"), "{err}");
+
+        // The same element declaring what the data holds passes.
+        dataset[8..12].copy_from_slice(&2_500_000u32.to_le_bytes());
+        check_file(&deflated_file(&dataset)).unwrap();
+    }
 }
