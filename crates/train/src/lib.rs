@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod augment;
+pub mod card;
 pub mod data;
 pub mod field;
 pub mod head;

@@ -2,7 +2,6 @@
 //! a state file after every epoch (so `--resume` continues where a run stopped), and the best
 //! epoch's weights written with their model card.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -12,12 +11,12 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use unet::checkpoint::tensors_of;
 use unet::inference::predict;
-use unet::{Checkpoint, ClassInfo, ModelCard, SourceFormat, StorageDtype, UNet, UNetConfig};
-use unet_imaging::{encode_gray_png, encode_mask_png, Mask, PostStep};
+use unet::{Checkpoint, SourceFormat, StorageDtype, UNet, UNetConfig};
+use unet_imaging::{encode_gray_png, encode_mask_png, Mask};
 
+use crate::card::brain_card;
 use crate::data::{
-    heldout_slices, normalise, normalization, training_example, validation_examples, Example,
-    Sources, Split,
+    heldout_slices, normalise, training_example, validation_examples, Example, Sources, Split,
 };
 use crate::head::Head;
 use crate::metrics::DiceCounts;
@@ -379,77 +378,4 @@ fn write_heldout(dir: &Path, slices: &[(String, Example)]) -> Result<(), String>
         }
     }
     Ok(())
-}
-
-/// The brain-extraction model card.
-fn brain_card(command: &str, state: &State, record: Option<&EpochRecord>) -> ModelCard {
-    let s = &state.settings;
-    let mut metrics = BTreeMap::new();
-    let mut extra = BTreeMap::new();
-    if let Some(r) = record {
-        metrics.insert("dice_template_slabs".into(), r.dice_heldout);
-        metrics.insert("dice_template_slabs_augmented".into(), r.dice_val_augmented);
-        metrics.insert("epoch".into(), r.epoch as f64);
-    }
-    metrics.insert(
-        "training_minutes".into(),
-        (state.seconds / 60.0 * 10.0).round() / 10.0,
-    );
-    let text = |v: &str| serde_json::Value::String(v.into());
-    extra.insert("training_command".into(), text(command));
-    extra.insert(
-        "training_settings".into(),
-        serde_json::to_value(s).unwrap_or_default(),
-    );
-    extra.insert(
-        "input_policy".into(),
-        text("one greyscale 2-D slice, any plane, any in-plane orientation, any size of at least 16×16 (trained at about 1 mm per pixel, scale 0.6–2×), scaled by its own 0.5–99.5 percentiles; RGB is converted to grey. A volume (NIfTI, DICOM series) is scaled by the whole volume's percentiles, cut in all three planes whose probabilities are averaged (`plane`: all), and its label map keeps the largest connected component with holes filled (`postprocess`)"),
-    );
-    extra.insert(
-        "limitations".into(),
-        text("Adult T1-weighted heads. Trained on one real head (pydeface's mean head, itself an average, so smoother than a single scan) and on the MNI template brain inside synthetic heads: infants, large lesions, resections and other contrasts are untested. The reference it is measured against (Colin27, FSL BET's mask) ends the brainstem where BET does; other tools' masks differ by a few millimetres at the surface, which moves Dice by about 0.01–0.03. Input that is already skull-stripped is out of its training distribution."),
-    );
-    extra.insert(
-        "training_data".into(),
-        text(if s.real_heads {
-            "Two sources, mixed in every batch. (1) A real whole head: pydeface 2.1.0's mean head (mean_reg2mean.nii.gz, PyPI wheel, MIT) with skull, face, neck and spine, its brain mask registered from the MNI template (scripts/data/fetch_heads.sh, dipy affine + SyN); its own T1 under random gamma blended with random intensities per tissue class, slices of every plane from the neck to above the vertex, 30 % with a field of view ending inside the head (45 % of examples). (2) The MNI ICBM152 2009a symmetric template (T1, GM, WM maps, nilearn 0.14.1 wheel, scripts/data/fetch_mni.sh), skull-stripped, with skull, scalp, face and neck tissue synthesised around the brain with random thickness and per-tissue random intensities (SynthStrip-style). Brain mask = GM + WM probability > 0.5, closed, holes filled. (3) Blank, noise and smooth-blob images with an empty target (3 %). All augmented: 90° rotations, flips, scale 0.6–2, ±15° rotation, elastic warps, crops, bias field, Rician noise, blur, gamma, 8-bit quantisation; half scaled by the crop's own percentiles (2-D images), half by the whole volume's (volume slices)."
-        } else {
-            "MNI ICBM152 2009a symmetric template (T1, GM, WM maps) from the nilearn 0.14.1 wheel on PyPI, fetched by scripts/data/fetch_mni.sh. Brain mask = GM + WM probability > 0.5 with holes filled in 3-D and per slice in all planes. The template is skull-stripped, so skull, scalp, face and neck tissue are synthesised around the brain with random thickness and per-tissue random intensities (SynthStrip-style), then augmented: 90° rotations, flips, scale 0.6–2, ±15° rotation, elastic warps, crops, bias field, Rician noise, blur, gamma, 8-bit quantisation."
-        }),
-    );
-    extra.insert(
-        "evaluation".into(),
-        text("dice_template_slabs: pooled Dice over one 16-slice slab per plane of the MNI template that training never used in that plane. It is NOT a held-out subject (the other planes cross those slabs), so it only guards against regressions; the model's accuracy on an unseen head is in the metrics named colin27_* (see BENCHMARKS.md and scripts/bench/brain_peers.py)."),
-    );
-    extra.insert(
-        "data_license".into(),
-        text("MNI ICBM152 2009a: Copyright (C) 1993-2009 Louis Collins, McConnell Brain Imaging Centre, Montreal Neurological Institute, McGill University. Permission to use, copy, modify and distribute for any purpose without fee, provided the copyright notice appears in all copies; provided as is without warranty. Fonov et al., NeuroImage 2009 and 2011. pydeface mean head (pydeface 2.1.0 wheel): MIT licence, Copyright (c) the pydeface developers (Poldrack Lab, Stanford)."),
-    );
-    ModelCard {
-        name: "Brain extraction (T1 MRI)".into(),
-        task: "Skull stripping: brain versus everything else on one T1-weighted MRI slice".into(),
-        classes: vec![
-            ClassInfo {
-                name: "background".into(),
-                colour: "#000000".into(),
-            },
-            ClassInfo {
-                name: "brain".into(),
-                colour: "#ff3b30".into(),
-            },
-        ],
-        preprocessing: normalization(),
-        trained: true,
-        license: "MIT OR Apache-2.0 (weights, trained by unet-web); training data under the MNI licence in data_license".into(),
-        provenance: format!(
-            "trained by unet-web with burn (Rust), `{command}`, {} epochs of {} steps × {} crops of {}², {} in total",
-            s.epochs, s.steps, s.batch, s.size, clock(state.seconds as f32)
-        ),
-        // Chosen by measurement on the held-out head (BENCHMARKS.md): the three planes averaged
-        // beat any single plane, and the 3-D clean-up removes stray blobs in the neck.
-        plane: Some("all".into()),
-        postprocess: vec![PostStep::LargestComponent, PostStep::FillHoles],
-        metrics,
-        extra,
-    }
 }

@@ -9,6 +9,11 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// A file of the model crate's PyTorch parity fixtures (small U-Nets, their inputs and logits).
+pub fn parity_fixture(name: &str) -> PathBuf {
+    root().join("crates/unet/tests/fixtures/parity").join(name)
+}
+
 /// Runs the `unet` binary built for these tests.
 pub fn unet(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_unet"))
