@@ -290,8 +290,7 @@ fn every_encoding_of_one_image_decodes_to_the_same_pixels() {
 
 /// An enhanced MR multi-frame image without per-frame position groups (pydicom-data's
 /// `emri_small`, 10 frames of 64×64) opens as a volume, alone or dropped with others, in every
-/// encoding, each voxel for voxel the uncompressed file's; a truncated codestream fails with one
-/// line.
+/// encoding, each voxel for voxel the uncompressed file's.
 #[test]
 fn enhanced_multi_frame_images_open_as_volumes_in_every_encoding() {
     let volume_of = |decoded: &Decoded| match &decoded.content {
@@ -327,13 +326,14 @@ fn enhanced_multi_frame_images_open_as_volumes_in_every_encoding() {
             "{file} in a drop"
         );
     }
+    // Its codestream ends early, which the JPEG 2000 decoder (like pydicom's) tolerates: the
+    // file still opens, as a volume of the same shape.
     let short = decode_file(&read(
         "pydicom-data",
         "emri_small_jpeg_2k_lossless_too_short.dcm",
-    ));
-    if let Err(e) = short {
-        assert_eq!(e.to_string().lines().count(), 1, "{e}");
-    }
+    ))
+    .expect("the short codestream still decodes");
+    assert_eq!(volume_of(&short).dims, reference.dims);
 }
 
 /// Single-frame files of different series dropped together stay separate 2-D images.
