@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::dicom;
 use crate::error::ImagingError;
-use crate::{decode_image, decode_nifti, is_nifti, Image, Volume};
+use crate::{decode_image, decode_nifti, is_nifti, Image, Volume, MAX_VOXELS};
 
 /// A display window: values from `center - width/2` to `center + width/2` map to black..white.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -150,16 +150,67 @@ pub fn decode_file(bytes: &[u8]) -> Result<Decoded, ImagingError> {
 /// files share (else the first file's stem). Order: as given, a series where its first file was;
 /// files of a series that does not stack (the same instance or position twice) come last.
 pub fn decode_files(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Result<Decoded, ImagingError>)> {
+    // Every DICOM header is read first, so that a series too large to hold is refused before
+    // any of its slices is decoded.
+    let parsed: Vec<(String, Parsed)> = files
+        .into_iter()
+        .map(|(name, bytes)| {
+            let parsed = if dicom::is_dicom(&bytes) {
+                Parsed::Dicom(dicom::read_header(&bytes).map(Box::new))
+            } else {
+                Parsed::Other(bytes)
+            };
+            (name, parsed)
+        })
+        .collect();
+    let mut sizes: BTreeMap<dicom::SeriesKey, (u64, Vec<&str>)> = BTreeMap::new();
+    for (name, parsed) in &parsed {
+        if let Parsed::Dicom(Ok(h)) = parsed {
+            if !h.stackable() {
+                continue;
+            }
+            let entry = sizes.entry(h.series_key()).or_default();
+            entry.0 += h.samples();
+            entry.1.push(name);
+        }
+    }
+    let too_large: BTreeMap<dicom::SeriesKey, (String, u64)> = sizes
+        .into_iter()
+        .filter(|(_, (total, _))| *total > MAX_VOXELS)
+        .map(|(key, (total, names))| (key, (series_name(names.into_iter()), total)))
+        .collect();
+
     let mut out: Vec<(String, Result<Decoded, ImagingError>)> = Vec::new();
+    let mut refused = std::collections::BTreeSet::new();
     let mut series: BTreeMap<dicom::SeriesKey, (usize, Vec<(String, dicom::Slice)>)> =
         BTreeMap::new();
-    for (name, bytes) in files {
-        if !dicom::is_dicom(&bytes) {
-            let decoded = decode_file(&bytes);
-            out.push((file_stem(&name), decoded));
-            continue;
+    for (name, parsed) in parsed {
+        let header = match parsed {
+            Parsed::Other(bytes) => {
+                out.push((file_stem(&name), decode_file(&bytes)));
+                continue;
+            }
+            Parsed::Dicom(Ok(h)) => h,
+            Parsed::Dicom(Err(e)) => {
+                out.push((file_stem(&name), Err(e)));
+                continue;
+            }
+        };
+        if header.stackable() {
+            let key = header.series_key();
+            if let Some((series_name, total)) = too_large.get(&key) {
+                if refused.insert(key) {
+                    out.push((
+                        series_name.clone(),
+                        Err(ImagingError::Dicom(format!(
+                            "the series has {total} voxels, more than the limit of {MAX_VOXELS}: load fewer slices or a cropped series"
+                        ))),
+                    ));
+                }
+                continue;
+            }
         }
-        match dicom::read_slice(&bytes) {
+        match header.decode() {
             Ok(slice) if slice.stackable() => {
                 let key = slice.series_key();
                 let slot = out.len();
@@ -196,6 +247,12 @@ pub fn decode_files(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Result<Decode
     }
     out.extend(apart);
     out
+}
+
+/// A file of a drop after its first reading: a DICOM header, or bytes of another format.
+enum Parsed {
+    Dicom(Result<Box<dicom::Header>, ImagingError>),
+    Other(Vec<u8>),
 }
 
 /// The name a result is saved under: the file name without folders and without its
@@ -264,6 +321,51 @@ pub fn orientation_codes(affine: &[[f64; 4]; 4]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{deflated_mr_slice, largest_allocation};
+
+    #[test]
+    fn a_series_is_sized_before_any_slice_is_decoded() {
+        // Three small slices stack: the files are real DICOM.
+        let small: Vec<_> = (0..3)
+            .map(|i| {
+                (
+                    format!("small/{i}.dcm"),
+                    deflated_mr_slice(8, 6, "1.2.3.1", i),
+                )
+            })
+            .collect();
+        let decoded = decode_files(small);
+        assert_eq!(decoded.len(), 1);
+        let Ok(Decoded {
+            content: Content::Volume(volume),
+            ..
+        }) = &decoded[0].1
+        else {
+            panic!("{:?}", decoded[0].1);
+        };
+        assert_eq!(volume.dims, [6, 8, 3]);
+
+        // 33 slices of 2048 × 2060 are 139 M voxels, over MAX_VOXELS (134 M), in a few MB of
+        // files. Each decoded slice alone would take 16.9 MB (f32); nothing that large is
+        // allocated.
+        let big: Vec<_> = (0..33)
+            .map(|i| {
+                (
+                    format!("big/{i}.dcm"),
+                    deflated_mr_slice(2060, 2048, "1.2.3.2", i),
+                )
+            })
+            .collect();
+        let (decoded, largest) = largest_allocation(|| decode_files(big));
+        assert_eq!(decoded.len(), 1, "one error for the series");
+        assert_eq!(decoded[0].0, "big");
+        let err = decoded[0].1.as_ref().unwrap_err().to_string();
+        assert!(
+            err.contains("139223040 voxels") && err.contains("load fewer slices"),
+            "{err}"
+        );
+        assert!(largest < 16 << 20, "{largest} bytes at once");
+    }
 
     #[test]
     fn stems_drop_folders_and_every_known_extension() {

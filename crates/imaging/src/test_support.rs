@@ -24,6 +24,80 @@ pub enum Fmt {
     WebP,
 }
 
+/// One explicit VR little-endian element; values are padded to even length as DICOM wants
+/// (UIDs with NUL, text with a space).
+fn element(out: &mut Vec<u8>, group: u16, elem: u16, vr: &[u8; 2], value: &[u8]) {
+    let mut value = value.to_vec();
+    if value.len() % 2 == 1 {
+        value.push(if vr == b"UI" || vr == b"OB" { 0 } else { b' ' });
+    }
+    out.extend_from_slice(&group.to_le_bytes());
+    out.extend_from_slice(&elem.to_le_bytes());
+    out.extend_from_slice(vr);
+    if matches!(vr, b"OB" | b"OW" | b"UN") {
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&(value.len() as u32).to_le_bytes());
+    } else {
+        out.extend_from_slice(&(value.len() as u16).to_le_bytes());
+    }
+    out.extend_from_slice(&value);
+}
+
+/// An 8-bit MR slice `index` of series `series` (rows × columns of a ramp, 1 mm apart along
+/// z), in deflated explicit VR little endian, so that large slices stay small files (a ramp, not
+/// zeros: deflate shrinks zeros about 1000:1, which the reader takes for a truncated file).
+pub fn deflated_mr_slice(rows: u16, columns: u16, series: &str, index: u32) -> Vec<u8> {
+    use std::io::Write;
+    const DEFLATED: &[u8] = b"1.2.840.10008.1.2.1.99";
+    const MR: &[u8] = b"1.2.840.10008.5.1.4.1.1.4";
+    let instance = format!("{series}.{index}");
+    let mut meta = Vec::new();
+    element(&mut meta, 2, 1, b"OB", &[0, 1]);
+    element(&mut meta, 2, 2, b"UI", MR);
+    element(&mut meta, 2, 3, b"UI", instance.as_bytes());
+    element(&mut meta, 2, 0x10, b"UI", DEFLATED);
+    let mut file = b"DICM".to_vec();
+    element(&mut file, 2, 0, b"UL", &(meta.len() as u32).to_le_bytes());
+    file.extend_from_slice(&meta);
+
+    let mut ds = Vec::new();
+    element(&mut ds, 8, 0x16, b"UI", MR);
+    element(&mut ds, 8, 0x18, b"UI", instance.as_bytes());
+    element(&mut ds, 8, 0x60, b"CS", b"MR");
+    element(&mut ds, 0x20, 0x0D, b"UI", b"1.2.826.0.1.1");
+    element(&mut ds, 0x20, 0x0E, b"UI", series.as_bytes());
+    element(
+        &mut ds,
+        0x20,
+        0x13,
+        b"IS",
+        (index + 1).to_string().as_bytes(),
+    );
+    element(
+        &mut ds,
+        0x20,
+        0x32,
+        b"DS",
+        format!("0\\0\\{index}").as_bytes(),
+    );
+    element(&mut ds, 0x20, 0x37, b"DS", b"1\\0\\0\\0\\1\\0");
+    element(&mut ds, 0x28, 0x02, b"US", &1u16.to_le_bytes());
+    element(&mut ds, 0x28, 0x04, b"CS", b"MONOCHROME2");
+    element(&mut ds, 0x28, 0x10, b"US", &rows.to_le_bytes());
+    element(&mut ds, 0x28, 0x11, b"US", &columns.to_le_bytes());
+    element(&mut ds, 0x28, 0x30, b"DS", b"1\\1");
+    for (elem, value) in [(0x100, 8u16), (0x101, 8), (0x102, 7), (0x103, 0)] {
+        element(&mut ds, 0x28, elem, b"US", &value.to_le_bytes());
+    }
+    let ramp: Vec<u8> = (0..rows as usize * columns as usize)
+        .map(|i| (i % 251) as u8)
+        .collect();
+    element(&mut ds, 0x7FE0, 0x10, b"OB", &ramp);
+    let mut encoder = flate2::write::DeflateEncoder::new(file, flate2::Compression::fast());
+    encoder.write_all(&ds).expect("deflate into memory");
+    encoder.finish().expect("deflate into memory")
+}
+
 /// Encodes raw samples (native-endian for 16-bit/float, as `ImageEncoder` wants).
 pub fn encode(fmt: Fmt, w: u32, h: u32, raw: &[u8], color: ExtendedColorType) -> Vec<u8> {
     let mut out = Vec::new();

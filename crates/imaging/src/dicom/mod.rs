@@ -103,6 +103,20 @@ impl Slice {
 
 /// Parses and decodes one DICOM file.
 pub(crate) fn read_slice(bytes: &[u8]) -> Result<Slice, ImagingError> {
+    read_header(bytes)?.decode()
+}
+
+/// A parsed DICOM file whose sizes passed [`guard`] and whose pixel data is not decoded yet, so
+/// that a whole series can be sized before any of it is decoded.
+pub(crate) struct Header {
+    object: DefaultDicomObject,
+    attrs: Attributes,
+    ts_uid: String,
+    syntax: syntax::Syntax,
+}
+
+/// Parses one DICOM file and checks what it declares, without decoding its pixels.
+pub(crate) fn read_header(bytes: &[u8]) -> Result<Header, ImagingError> {
     let object = open(bytes)?;
     let ts_uid = object
         .meta()
@@ -118,7 +132,53 @@ pub(crate) fn read_slice(bytes: &[u8]) -> Result<Slice, ImagingError> {
     if jpeg2k::applies(&ts_uid) {
         jpeg2k::check(&object, &attrs)?;
     }
+    Ok(Header {
+        object,
+        attrs,
+        ts_uid,
+        syntax,
+    })
+}
 
+impl Header {
+    /// Samples the pixel data decodes to (frames × rows × columns × samples per pixel).
+    pub(crate) fn samples(&self) -> u64 {
+        let a = &self.attrs;
+        a.frames as u64 * a.rows as u64 * a.columns as u64 * u64::from(a.samples_per_pixel.max(1))
+    }
+
+    /// Declares one grey frame of a series: it will be stacked if it decodes as such
+    /// ([`Slice::stackable`] has the last word).
+    pub(crate) fn stackable(&self) -> bool {
+        self.attrs.frames == 1
+            && self.attrs.samples_per_pixel == 1
+            && self.attrs.photometric.starts_with("MONOCHROME")
+            && self.attrs.series_uid.is_some()
+    }
+
+    /// As [`Slice::series_key`].
+    pub(crate) fn series_key(&self) -> SeriesKey {
+        SeriesKey::of(&self.attrs)
+    }
+
+    /// Decodes the pixel data.
+    pub(crate) fn decode(self) -> Result<Slice, ImagingError> {
+        let Header {
+            object,
+            attrs,
+            ts_uid,
+            syntax,
+        } = self;
+        decode_pixels(&object, attrs, &ts_uid, &syntax)
+    }
+}
+
+fn decode_pixels(
+    object: &DefaultDicomObject,
+    attrs: Attributes,
+    ts_uid: &str,
+    syntax: &syntax::Syntax,
+) -> Result<Slice, ImagingError> {
     let decoded = object.decode_pixel_data().map_err(|e| {
         let why = causes(&e);
         if why.contains("unsupported") || why.contains("not supported") {
