@@ -15,16 +15,37 @@ use crate::state::{AppState, Content, Item, ItemState};
 use crate::volume;
 
 /// Decodes files (DICOM files grouped into series), adds them as queued items (a file that
-/// cannot be decoded as a failed one, with its message), selects the first new one and makes
-/// sure the loop runs.
+/// cannot be decoded, or would take the page past [`crate::limits::MAX_HELD_BYTES`], as a failed one with its
+/// message), selects the first new one and makes sure the loop runs.
 pub fn add(state: AppState, files: Vec<(String, Vec<u8>)>) {
-    if files.is_empty() {
+    add_with_refusals(state, files, Vec::new());
+}
+
+/// As [`add`], plus `refused` files, `(name, message)`, that were never read.
+pub fn add_with_refusals(
+    state: AppState,
+    files: Vec<(String, Vec<u8>)>,
+    refused: Vec<(String, String)>,
+) {
+    if files.is_empty() && refused.is_empty() {
         return;
     }
-    let new_items: Vec<Item> = decode_all(files)
-        .into_iter()
-        .map(|(name, decoded)| item(state.fresh_id(), name, decoded))
-        .collect();
+    let mut held = state
+        .items
+        .with_untracked(|items| items.iter().map(|i| i.content.bytes()).sum::<u64>());
+    let mut new_items: Vec<Item> = Vec::new();
+    for (name, decoded) in decode_all(files) {
+        let decoded = decoded.map_err(|e| e.to_string()).and_then(|d| {
+            let adding = decoded_bytes(&d.content);
+            crate::limits::over_budget(held, adding).map_or(Ok(d), Err)
+        });
+        let item = item(state.fresh_id(), name, decoded);
+        held += item.content.bytes();
+        new_items.push(item);
+    }
+    for (name, message) in refused {
+        new_items.push(item(state.fresh_id(), name, Err(message)));
+    }
     let queued = new_items
         .iter()
         .filter(|i| i.state == ItemState::Queued)
@@ -60,7 +81,16 @@ fn decode_all(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Result<Decoded, Ima
     out
 }
 
-fn item(id: u64, name: String, decoded: Result<Decoded, ImagingError>) -> Item {
+/// Bytes the decoded samples take (32-bit floats), as [`Content::bytes`] once they are an item.
+fn decoded_bytes(content: &unet_imaging::Content) -> u64 {
+    let samples = match content {
+        unet_imaging::Content::Image(image) => image.pixels.len(),
+        unet_imaging::Content::Volume(volume) => volume.data.len(),
+    };
+    samples as u64 * 4
+}
+
+fn item(id: u64, name: String, decoded: Result<Decoded, String>) -> Item {
     let (content, info, state) = match decoded {
         Ok(Decoded { content, info }) => {
             let content = match content {
@@ -69,10 +99,10 @@ fn item(id: u64, name: String, decoded: Result<Decoded, ImagingError>) -> Item {
             };
             (content, info, ItemState::Queued)
         }
-        Err(e) => (
+        Err(message) => (
             Content::Nothing,
             FileInfo::default(),
-            ItemState::Failed(e.to_string()),
+            ItemState::Failed(message),
         ),
     };
     let full_range = match &content {

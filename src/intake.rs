@@ -4,6 +4,7 @@
 
 use web_sys::File;
 
+use crate::limits::too_large_to_read;
 use crate::state::AppState;
 use crate::{batch, models, web};
 
@@ -39,11 +40,25 @@ fn take_named(state: AppState, files: Vec<(String, File)>) {
     }
     leptos::task::spawn_local(async move {
         let mut images = Vec::new();
+        let mut refused = Vec::new();
+        let mut read = 0u64;
         for (name, file) in files {
             let name = match name {
                 n if n.is_empty() => format!("pasted-{}.png", state.fresh_id()),
                 n => n,
             };
+            // `File.size` is a double of bytes; anything unrepresentable counts as too large.
+            let size = file.size();
+            let size = if size.is_finite() && size >= 0.0 {
+                size as u64
+            } else {
+                u64::MAX
+            };
+            if let Some(why) = too_large_to_read(size, read) {
+                refused.push((name, why));
+                continue;
+            }
+            read += size;
             // An unreadable file still becomes an item (empty, so it fails with a message
             // where the user looks) rather than vanishing.
             let bytes = web::files::read(&file).await.unwrap_or_default();
@@ -53,6 +68,6 @@ fn take_named(state: AppState, files: Vec<(String, File)>) {
                 images.push((name, bytes));
             }
         }
-        batch::add(state, images);
+        batch::add_with_refusals(state, images, refused);
     });
 }

@@ -48,6 +48,18 @@ pub enum Content {
     Volume(Arc<Volume>),
 }
 
+impl Content {
+    /// Bytes its decoded samples take (32-bit floats).
+    pub fn bytes(&self) -> u64 {
+        let samples = match self {
+            Content::Nothing => 0,
+            Content::Image(image) => image.pixels.len(),
+            Content::Volume(volume) => volume.data.len(),
+        };
+        samples as u64 * 4
+    }
+}
+
 impl PartialEq for Content {
     /// By identity: comparing voxels by value would cost a pass over the volume.
     fn eq(&self, other: &Self) -> bool {

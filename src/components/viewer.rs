@@ -236,7 +236,9 @@ fn windowed(image: &Image, (window, inverted): (Window, bool)) -> Image {
             .step_by(image.channel_count())
             .map(|&v| f32::from(window.grey(v, inverted)))
             .collect(),
-        ..image.clone()
+        width: image.width,
+        height: image.height,
+        format: image.format,
     }
 }
 
@@ -253,7 +255,9 @@ fn draw(state: AppState, shown: Shown, canvas: &web_sys::HtmlCanvasElement) -> O
             canvas.set_height(0);
             return None;
         }
-        Shown::Flat { result, window } => (result.0.image.clone(), Some(&result.0.mask), *window),
+        Shown::Flat { result, window } => {
+            (Arc::clone(&result.0.image), Some(&result.0.mask), *window)
+        }
         Shown::Slice {
             volume,
             key,
@@ -262,11 +266,11 @@ fn draw(state: AppState, shown: Shown, canvas: &web_sys::HtmlCanvasElement) -> O
         } => {
             let slicing = volume.0.slicing(key.plane);
             let image = slice_image(&volume.0, key.frame, &slicing, key.index);
-            (image, mask.as_ref().map(|m| &*m.0), Some(*window))
+            (Arc::new(image), mask.as_ref().map(|m| &*m.0), Some(*window))
         }
     };
     let image = match window {
-        Some(window) => windowed(&image, window),
+        Some(window) => Arc::new(windowed(&image, window)),
         None => image,
     };
     let (w, h) = (image.width, image.height);

@@ -148,12 +148,8 @@ impl Engine {
                 let prepared = self.model.as_ref().map(|loaded| {
                     let card = &loaded.checkpoint.card;
                     let scaling = scaling.as_ref().unwrap_or(&card.preprocessing);
-                    pipeline::prepare_image(
-                        &loaded.checkpoint.config,
-                        scaling,
-                        Image::clone(&image),
-                    )
-                    .map(|p| p.keeping_logits(keep_logits))
+                    pipeline::prepare_image(&loaded.checkpoint.config, scaling, image)
+                        .map(|p| p.keeping_logits(keep_logits))
                 });
                 Response::Segmented(self.segment(prepared).await.map(Arc::new))
             }

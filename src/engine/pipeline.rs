@@ -1,6 +1,8 @@
 //! One image file through the model: decode, preprocess, infer, threshold — the same steps,
 //! in the same order, as `unet predict`, so the browser's mask equals the CLI's.
 
+use std::sync::Arc;
+
 use unet::{Logits, ModelCard, UNetConfig};
 use unet_imaging::{decode_image, mask_from_logits, to_planes, Image, Mask, Normalization, Planes};
 
@@ -21,8 +23,8 @@ pub struct Timings {
 /// An image and its predicted mask.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segmentation {
-    /// The decoded image, kept for display and overlays.
-    pub image: Image,
+    /// The decoded image, kept for display and overlays: the item's own copy, shared.
+    pub image: Arc<Image>,
     /// Class index per pixel, at the image's resolution.
     pub mask: Mask,
     /// Conversions applied to the input (e.g. RGB → grey), for the user.
@@ -47,7 +49,7 @@ pub enum SegmentError {
 /// A decoded image and its model input, ready for any device.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    image: Image,
+    image: Arc<Image>,
     planes: Planes,
     decode_ms: f64,
     keep_logits: bool,
@@ -80,7 +82,7 @@ pub fn prepare(
 ) -> Result<Prepared, SegmentError> {
     let start = now_ms();
     let image = decode_image(bytes).map_err(|e| input_error(&e))?;
-    let mut prepared = prepare_image(config, &card.preprocessing, image)?;
+    let mut prepared = prepare_image(config, &card.preprocessing, Arc::new(image))?;
     prepared.decode_ms = now_ms() - start;
     Ok(prepared)
 }
@@ -90,7 +92,7 @@ pub fn prepare(
 pub fn prepare_image(
     config: &UNetConfig,
     scaling: &Normalization,
-    image: Image,
+    image: Arc<Image>,
 ) -> Result<Prepared, SegmentError> {
     let start = now_ms();
     let planes = to_planes(&image, config.n_channels, scaling).map_err(|e| input_error(&e))?;

@@ -21,6 +21,13 @@ export class AppPage {
   }
 
   async goto(url) {
+    // Every Content-Security-Policy violation of the page, for specs to check.
+    await this.page.addInitScript(() => {
+      window.cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) => {
+        window.cspViolations.push(`${e.effectiveDirective} ${e.blockedURI}`);
+      });
+    });
     await this.page.goto(url);
   }
 

@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { openApp, SAMPLES, ROOT, PLACEHOLDER } from '../lib/setup.mjs';
 import { cliMask } from '../lib/cli.mjs';
@@ -103,6 +104,37 @@ test('the user\'s own model (.safetensors) is loaded and used', async () => {
   const { bytes } = await ctx.app.exportMask();
   const { fraction } = maskAgreement(bytes, cliMask(model, image));
   assert.ok(fraction >= 0.999, `only ${(fraction * 100).toFixed(3)} % agree`);
+});
+
+// Files are sized (File.size) before they are read: a 1.5 GiB file, sparse on disk so the test
+// writes nothing, is refused by its size alone and the next file is segmented.
+test('a file larger than the page reads: refused by its size, unread, and the page keeps working', async () => {
+  const big = path.join(os.tmpdir(), `unet-e2e-${process.pid}-big.nii`);
+  fs.closeSync(fs.openSync(big, 'w'));
+  fs.truncateSync(big, 1.5 * 2 ** 30);
+  try {
+    await ctx.app.dropFiles([big]);
+    const message = await itemError(path.basename(big));
+    assert.match(message, /the file is 1\.5 GiB, more than the 1\.0 GiB this page reads/, message);
+  } finally {
+    fs.rmSync(big, { force: true });
+  }
+  await ctx.app.dropFiles([{ name: 'after-big.png', buffer: fs.readFileSync(SAMPLE) }]);
+  await ctx.page.locator('[data-testid=item][data-name="after-big.png"][data-state=done]').waitFor({ timeout: 60_000 });
+});
+
+// "No pixel leaves the machine", enforced by the browser: the built page carries a
+// Content-Security-Policy that lets it connect to its own origin only. Everything the tests
+// above did (segmenting, exporting, loading models, failing on bad files) ran under it.
+test('the page may connect to its own origin only, and nothing it does breaks that policy', async () => {
+  const csp = await ctx.page.locator('meta[http-equiv=Content-Security-Policy]').getAttribute('content');
+  assert.match(csp, /(^|; )connect-src 'self'(;|$)/, csp);
+  assert.deepEqual(await ctx.page.evaluate(() => window.cspViolations), []);
+  const refused = await ctx.page.evaluate(() => new Promise((resolve) => {
+    document.addEventListener('securitypolicyviolation', (e) => resolve(`${e.effectiveDirective} ${e.blockedURI}`), { once: true });
+    fetch('http://127.0.0.2:9/upload', { method: 'POST', body: 'pixels' }).catch(() => {});
+  }));
+  assert.match(refused, /^connect-src http:\/\/127\.0\.0\.2:9/, refused);
 });
 
 // A trap (what an out-of-memory abort becomes in wasm) reaches the window's error listener in
