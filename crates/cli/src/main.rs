@@ -11,6 +11,7 @@ mod inputs;
 mod network;
 mod output;
 mod predict;
+mod stats;
 mod train;
 mod volume;
 
@@ -46,6 +47,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Dice of a model against reference masks: per image and overall.
     Eval(eval::EvalArgs),
+    /// Per-class count, area (mm²) or volume (mL) and mean intensity of a mask, as CSV.
+    Stats(stats::StatsArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Stats(args) => stats::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

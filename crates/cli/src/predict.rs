@@ -3,13 +3,15 @@
 use crate::inputs::{gather, Input};
 use crate::network::{Network, RunArgs};
 use crate::output::{load_model, path_in, Outputs};
+use crate::stats::predicted_csv;
 use crate::volume::predict_volume;
 use clap::Args;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use unet::Logits;
 use unet_imaging::{
-    encode_mask_png, encode_npy_f32, mask_from_logits, to_planes, Content, Image, Mask, PlaneChoice,
+    encode_mask_png, encode_npy_f32, grey_values, mask_from_logits, to_planes, Cell, Content,
+    Image, Mask, PlaneChoice,
 };
 
 /// Arguments of `unet predict`.
@@ -28,6 +30,10 @@ pub struct PredictArgs {
     /// Also write STEM.logits.npy: float32 [classes, H, W] raw logits.
     #[arg(long)]
     logits: bool,
+    /// Also write STEM.stats.csv: per class, the pixel or voxel count, area (mm²) or volume
+    /// (mL) and the input's mean intensity inside (as `unet stats`).
+    #[arg(long)]
+    pub stats: bool,
     #[command(flatten)]
     run: RunArgs,
     /// Plane to cut volumes in: axial, coronal, sagittal, or all (the three planes' probabilities
@@ -110,6 +116,13 @@ fn predict_one(
         let shape = [logits.classes, logits.height, logits.width];
         outputs.write(&npy_path, &encode_npy_f32(&shape, &logits.data))?;
         written.push_str(&format!(", {}", npy_path.display()));
+    }
+    if args.stats {
+        let cell = Cell::pixel(decoded.info.pixel_spacing);
+        let csv = predicted_csv(checkpoint, &mask.data, cell, &grey_values(image))?;
+        let csv_path = path_in(&args.out, name, "stats.csv");
+        outputs.write(&csv_path, csv.as_bytes())?;
+        written.push_str(&format!(", {}", csv_path.display()));
     }
     Ok(written)
 }

@@ -7,9 +7,10 @@ use crate::inputs::Input;
 use crate::network::Network;
 use crate::output::{path_in, Outputs};
 use crate::predict::PredictArgs;
+use crate::stats::predicted_csv;
 use std::collections::BTreeSet;
 use std::io::Write;
-use unet_imaging::{PlaneChoice, Volume, VolumeSegmenter};
+use unet_imaging::{Cell, PlaneChoice, Volume, VolumeSegmenter};
 
 /// Segments the volume and writes `OUT/STEM.mask.nii.gz` (uint8 class indices).
 pub fn predict_volume(
@@ -63,18 +64,26 @@ pub fn predict_volume(
     let labels = segmenter.finish();
     let path = path_in(&args.out, name, "mask.nii.gz");
     outputs.write(&path, &labels.encode_nifti_gz())?;
+    let mut also = String::new();
+    if args.stats {
+        let cell = Cell::voxel(volume.spacing);
+        let csv = predicted_csv(checkpoint, &labels.data, cell, volume.frame(args.frame))?;
+        let csv_path = path_in(&args.out, name, "stats.csv");
+        outputs.write(&csv_path, csv.as_bytes())?;
+        also = format!(", {}", csv_path.display());
+    }
     Ok(match choice {
         PlaneChoice::One(plane) => {
             let (height, width) = volume.slicing(plane).shape();
             format!(
-                "{} ({} {} slices of {width}×{height})",
+                "{} ({} {} slices of {width}×{height}){also}",
                 path.display(),
                 steps.len(),
                 plane.name()
             )
         }
         PlaneChoice::All => format!(
-            "{} ({} slices in all three planes, probabilities averaged)",
+            "{} ({} slices in all three planes, probabilities averaged){also}",
             path.display(),
             steps.len()
         ),

@@ -66,6 +66,10 @@ pub enum ImagingError {
         model_channels: usize,
     },
 
+    /// A mask and what it is measured with do not fit together (`unet stats`).
+    #[error("cannot measure the mask: {0}")]
+    Measure(String),
+
     /// A normalisation setting is out of range (for example percentiles outside 0–100).
     #[error("invalid normalisation: {0}")]
     InvalidNormalization(String),

@@ -22,6 +22,7 @@ mod postprocess;
 mod preprocess;
 mod raster;
 mod slicing;
+mod stats;
 #[cfg(test)]
 mod test_support;
 mod volume_seg;
@@ -45,4 +46,5 @@ pub use postprocess::{apply as postprocess, fill_holes, keep_largest_component, 
 pub use preprocess::{to_planes, Planes};
 pub use raster::{BitDepth, Channels, Image};
 pub use slicing::{Plane, Slicing};
+pub use stats::{class_stats, grey_values, stats_csv, Cell, ClassStats};
 pub use volume_seg::{PlaneChoice, VolumeSegmenter};

@@ -89,6 +89,8 @@ pub struct FileInfo {
     pub description: Option<String>,
     /// How many files made this result (a DICOM series), 1 otherwise.
     pub files: usize,
+    /// mm between rows and between columns (DICOM Pixel Spacing), for areas in mm².
+    pub pixel_spacing: Option<[f64; 2]>,
 }
 
 /// The pixels of a decoded file.

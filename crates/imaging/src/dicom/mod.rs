@@ -213,6 +213,7 @@ fn decode_pixels(
         inverted,
         description: attrs.description.clone(),
         files: 1,
+        pixel_spacing: attrs.pixel_spacing,
     };
     Ok(Slice {
         frames: attrs.frames,
