@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::components::{
     BackendBadge, Controls, DropOverlay, DropZone, ExportButtons, FileList, ItemInfo, Legend,
-    ModelPicker, Samples, Status, Viewer, VolumeControls, WindowControls,
+    ModelPicker, Samples, StatsTable, Status, Viewer, VolumeControls, WindowControls,
 };
 use crate::engine::EngineHandle;
 use crate::manifest::{asset_url, ModelManifest, SampleManifest};
@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 <Legend/>
                 <Viewer/>
+                <StatsTable/>
             </section>
         </main>
         <footer class="bottom">

@@ -21,6 +21,11 @@ pub fn mask_name(file_name: &str) -> String {
     format!("{}.mask.png", stem(file_name))
 }
 
+/// `scan.dcm` → `scan.stats.csv`, `brain.nii.gz` → `brain.stats.csv` (as `unet predict --stats`).
+pub fn stats_name(file_name: &str) -> String {
+    format!("{}.stats.csv", unet_imaging::file_stem(file_name))
+}
+
 /// `scan.tiff` → `scan.overlay.png`.
 pub fn overlay_name(file_name: &str) -> String {
     format!("{}.overlay.png", stem(file_name))
@@ -70,6 +75,7 @@ mod tests {
         assert_eq!(mask_name("brain_01.png"), "brain_01.mask.png");
         assert_eq!(mask_name("dir/a.b.tiff"), "a.b.mask.png");
         assert_eq!(overlay_name("noext"), "noext.overlay.png");
+        assert_eq!(stats_name("dir/brain.nii.gz"), "brain.stats.csv");
         assert_eq!(stem(".hidden"), ".hidden");
     }
 

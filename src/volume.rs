@@ -109,11 +109,11 @@ async fn segment_slice(
     }
 }
 
-/// The finished label map of `key`'s volume frame, if "segment all" produced one.
-fn labels_of(state: AppState, key: &SliceKey) -> Option<Arc<LabelVolume>> {
+/// The finished label map of an item's volume frame, if "segment all" produced one.
+pub fn labels_of(state: AppState, item: u64, frame: usize) -> Option<Arc<LabelVolume>> {
     state
         .volume_labels
-        .with_value(|m| m.get(&(key.item, key.frame)).cloned())
+        .with_value(|m| m.get(&(item, frame)).cloned())
 }
 
 /// Shows the label map's cut at `key` instead of the slice's own mask: after "segment all",
@@ -178,7 +178,7 @@ pub fn show(state: AppState, key: SliceKey) {
             let Some(volume) = volume_of(state, key.item) else {
                 continue;
             };
-            if let Some(labels) = labels_of(state, &key) {
+            if let Some(labels) = labels_of(state, key.item, key.frame) {
                 show_from_labels(state, &volume, &labels, key);
                 continue;
             }
@@ -261,7 +261,7 @@ pub fn segment_all(state: AppState, export: bool) {
     else {
         return;
     };
-    if let Some(labels) = labels_of(state, &shown) {
+    if let Some(labels) = labels_of(state, shown.item, shown.frame) {
         if export {
             let result = save_labels(&item.name, &labels);
             state

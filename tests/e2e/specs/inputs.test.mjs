@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openApp, SAMPLES, THRESHOLD_MODEL } from '../lib/setup.mjs';
+import { decodePng } from '../lib/png.mjs';
 
 let ctx;
 
@@ -45,6 +46,36 @@ test('a pasted image is segmented', async () => {
 test('"Try a sample" loads and segments a bundled sample', async () => {
   await ctx.page.locator('[data-testid=sample]').first().click();
   await ctx.page.locator('[data-testid=item][data-name="t1_head_axial.png"][data-state=done]').waitFor();
+});
+
+// The stats table of an image: per class, the exported mask's pixels counted here, and the
+// sample's mean grey level inside them; a PNG states no spacing, so no area.
+test('the stats table counts the exported mask\'s pixels, as its CSV does', async () => {
+  await ctx.page.locator('[data-testid=item][data-name="t1_head_axial.png"]').click();
+  await ctx.page.locator('[data-testid=stats]').waitFor();
+  const mask = decodePng((await ctx.app.exportMask()).bytes);
+  const image = decodePng(fs.readFileSync(path.join(SAMPLES, 't1_head_axial.png')));
+  const counts = [0, 0];
+  const sums = [0, 0];
+  mask.data.forEach((v, i) => {
+    counts[v]++;
+    sums[v] += image.data[i * image.channels];
+  });
+  const [download] = await Promise.all([
+    ctx.page.waitForEvent('download'),
+    ctx.page.locator('[data-testid=export-stats]').click(),
+  ]);
+  assert.equal(download.suggestedFilename(), 't1_head_axial.stats.csv');
+  const rows = fs.readFileSync(await download.path(), 'utf8').trim().split('\n').slice(1);
+  assert.equal(rows.length, 2);
+  for (const row of rows) {
+    const [k, name, count, area, , mean] = row.split(',');
+    assert.equal(Number(count), counts[k], `${name}: ${count} pixels in the CSV, ${counts[k]} in the mask`);
+    assert.equal(area, '');
+    assert.ok(Math.abs(Number(mean) - sums[k] / counts[k]) < 1e-3, `${name}: mean ${mean}`);
+    const cells = ctx.page.locator(`[data-testid=stats-row][data-class="${k}"]`);
+    assert.equal(await cells.locator('[data-field=count]').textContent(), count);
+  }
 });
 
 test('a checkpoint dropped onto the page becomes the model', async () => {

@@ -161,7 +161,8 @@ test('a whole head at 2 mm: the app\'s label map equals unet predict\'s and matc
   assert.ok(fs.existsSync(head), `${head} is missing: run scripts/data/fetch_heads.sh`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-head-'));
   const file = path.join(dir, 'colin27_2mm.nii');
-  fs.writeFileSync(file, writeNifti(blockMean(fs.readFileSync(head), 2)));
+  const volume = blockMean(fs.readFileSync(head), 2);
+  fs.writeFileSync(file, writeNifti(volume));
   const reference = blockMean(fs.readFileSync(path.join(heads, 'colin27_brain.nii.gz')), 2);
   await ctx.app.dropFiles([file]);
   const item = ctx.page.locator('[data-testid=item][data-name="colin27_2mm.nii"]');
@@ -191,6 +192,32 @@ test('a whole head at 2 mm: the app\'s label map equals unet predict\'s and matc
   // unet predict measured 0.940 on this grid; the bound leaves room for rounding, not for a
   // mask that misses the brain.
   assert.ok(dice >= 0.9, `Dice ${dice.toFixed(3)} against BET`);
+
+  // The stats table and its CSV: the brain's voxels counted here in the exported label map,
+  // 8 mm³ each, and the mean of the input inside them.
+  const [csvDownload] = await Promise.all([ctx.page.waitForEvent('download'), byId('export-stats').click()]);
+  assert.equal(csvDownload.suggestedFilename(), 'colin27_2mm.stats.csv');
+  const csv = fs.readFileSync(await csvDownload.path(), 'utf8').trim().split('\n');
+  assert.equal(csv[0], 'class,name,count,area_mm2,volume_ml,mean_intensity');
+  const brain = csv[2].split(',');
+  assert.equal(brain[1], 'brain');
+  let count = 0;
+  let sum = 0;
+  exported.data.forEach((v, i) => {
+    if (v === 1) {
+      count++;
+      sum += volume.data[i];
+    }
+  });
+  assert.equal(Number(brain[2]), count);
+  assert.ok(Math.abs(Number(brain[4]) - (count * 8) / 1000) < 1e-3, `${brain[4]} mL for ${count} voxels`);
+  assert.ok(Math.abs(Number(brain[5]) - sum / count) < 1e-3 * (sum / count), `mean ${brain[5]} vs ${sum / count}`);
+  for (const row of csv.slice(1)) {
+    const [k, , n, , ml] = row.split(',');
+    const cells = ctx.page.locator(`[data-testid=stats-row][data-class="${k}"]`);
+    assert.equal(await cells.locator('[data-field=count]').textContent(), n);
+    assert.equal(await cells.locator('[data-field=volume_ml]').textContent(), Number(ml).toFixed(2));
+  }
 });
 
 test('a DICOM image shows its own window and its file info', async () => {
