@@ -8,6 +8,7 @@ mod eval;
 mod info;
 mod init;
 mod inputs;
+mod mesh;
 mod network;
 mod output;
 mod predict;
@@ -49,6 +50,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Per-class count, area (mm²) or volume (mL) and mean intensity of a mask, as CSV.
     Stats(stats::StatsArgs),
+    /// One closed STL surface per class of a label map, in the scan's millimetres.
+    Mesh(mesh::MeshArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Stats(args) => stats::run(&args),
+        Command::Mesh(args) => mesh::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -34,6 +34,10 @@ pub struct PredictArgs {
     /// (mL) and the input's mean intensity inside (as `unet stats`).
     #[arg(long)]
     pub stats: bool,
+    /// For volumes, also write STEM.CLASS.stl: each class's closed surface in the scan's mm
+    /// (as `unet mesh`).
+    #[arg(long)]
+    pub stl: bool,
     #[command(flatten)]
     run: RunArgs,
     /// Plane to cut volumes in: axial, coronal, sagittal, or all (the three planes' probabilities

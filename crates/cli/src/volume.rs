@@ -4,6 +4,7 @@
 //! a `.nii.gz` with the input's dimensions and geometry.
 
 use crate::inputs::Input;
+use crate::mesh::{class_names, write_surfaces};
 use crate::network::Network;
 use crate::output::{path_in, Outputs};
 use crate::predict::PredictArgs;
@@ -71,6 +72,12 @@ pub fn predict_volume(
         let csv_path = path_in(&args.out, name, "stats.csv");
         outputs.write(&csv_path, csv.as_bytes())?;
         also = format!(", {}", csv_path.display());
+    }
+    if args.stl {
+        let names = class_names(checkpoint);
+        for path in write_surfaces(&labels.data, volume, &names, &args.out, name, outputs)? {
+            also.push_str(&format!(", {}", path.display()));
+        }
     }
     Ok(match choice {
         PlaneChoice::One(plane) => {

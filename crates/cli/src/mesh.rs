@@ -1,0 +1,122 @@
+//! `unet mesh MASK.nii.gz` and `unet predict --stl`: one closed STL surface per class of a label
+//! map, in the scan's world millimetres, for 3-D printing or a mesh viewer.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use unet_imaging::{class_surface, decode_file, Content, Volume};
+
+use crate::output::{load_model, path_in, read, stem, Outputs};
+
+/// Arguments of `unet mesh`.
+#[derive(Args)]
+pub struct MeshArgs {
+    /// A label map: STEM.mask.nii.gz from `unet predict` or the page.
+    mask: PathBuf,
+    /// Output folder (created if missing): DIR/STEM.CLASS.stl per class present.
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+    /// The model that made the mask: names the files by its classes (else class1, class2, …).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Overwrite STL files this run did not write.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Writes the surfaces of the mask's classes.
+pub fn run(args: &MeshArgs) -> Result<(), String> {
+    let names = match &args.model {
+        Some(path) => class_names(&load_model(path)?),
+        None => Vec::new(),
+    };
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", args.mask.display());
+    let decoded = decode_file(&read(&args.mask)?).map_err(|e| at(&e))?;
+    let Content::Volume(volume) = decoded.content else {
+        return Err(at(
+            &"is a 2-D image; a surface needs a label volume (.nii.gz)",
+        ));
+    };
+    let labels = labels(&volume).map_err(|e| at(&e))?;
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| format!("{}: cannot create: {e}", args.out.display()))?;
+    let mut outputs = Outputs::new(std::slice::from_ref(&args.mask), args.force);
+    let name = stem(&args.mask);
+    let name = name.strip_suffix(".mask").unwrap_or(&name);
+    for path in write_surfaces(&labels, &volume, &names, &args.out, name, &mut outputs)? {
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+/// The model card's class names, for file names.
+pub fn class_names(checkpoint: &unet::Checkpoint) -> Vec<String> {
+    checkpoint
+        .card
+        .classes
+        .iter()
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+/// Writes `DIR/NAME.CLASS.stl` for every class 1..=255 present in `labels` (on `volume`'s
+/// grid); returns the paths written.
+pub fn write_surfaces(
+    labels: &[u8],
+    volume: &Volume,
+    names: &[String],
+    dir: &Path,
+    name: &str,
+    outputs: &mut Outputs,
+) -> Result<Vec<PathBuf>, String> {
+    let mut present = [false; 256];
+    for &l in labels {
+        present[usize::from(l)] = true;
+    }
+    let mut written = Vec::new();
+    for class in (1..=255u8).filter(|&c| present[usize::from(c)]) {
+        let surface =
+            class_surface(labels, volume.dims, &volume.affine, class).map_err(|e| e.to_string())?;
+        let label = names
+            .get(usize::from(class))
+            .map(|n| file_part(n))
+            .unwrap_or_else(|| format!("class{class}"));
+        let path = path_in(dir, name, &format!("{label}.stl"));
+        let header = format!("unet-web surface of class {class} ({label}), mm");
+        outputs.write(&path, &surface.to_stl(&header))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// A class name as a file-name part: letters and digits kept, anything else a dash.
+fn file_part(name: &str) -> String {
+    let part: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    part.trim_matches('-').to_string()
+}
+
+/// Class indices of a label map's first frame.
+fn labels(volume: &Volume) -> Result<Vec<u8>, String> {
+    volume
+        .frame(0)
+        .iter()
+        .map(|&v| {
+            if (0.0..=255.0).contains(&v) && v.fract() == 0.0 {
+                Ok(v as u8)
+            } else {
+                Err(format!(
+                    "holds the value {v}, which is no class index (0 to 255): give a label map from `unet predict` or the page"
+                ))
+            }
+        })
+        .collect()
+}
