@@ -7,6 +7,7 @@ use clap::Args;
 use unet_imaging::{class_surface, decode_file, Content, Volume};
 
 use crate::output::{load_model, path_in, read, stem, Outputs};
+use crate::stats::class_indices;
 
 /// Arguments of `unet mesh`.
 #[derive(Args)]
@@ -37,7 +38,7 @@ pub fn run(args: &MeshArgs) -> Result<(), String> {
             &"is a 2-D image; a surface needs a label volume (.nii.gz)",
         ));
     };
-    let labels = labels(&volume).map_err(|e| at(&e))?;
+    let labels = class_indices(volume.frame(0)).map_err(|e| at(&e))?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("{}: cannot create: {e}", args.out.display()))?;
     let mut outputs = Outputs::new(std::slice::from_ref(&args.mask), args.force);
@@ -102,21 +103,4 @@ fn file_part(name: &str) -> String {
         })
         .collect();
     part.trim_matches('-').to_string()
-}
-
-/// Class indices of a label map's first frame.
-fn labels(volume: &Volume) -> Result<Vec<u8>, String> {
-    volume
-        .frame(0)
-        .iter()
-        .map(|&v| {
-            if (0.0..=255.0).contains(&v) && v.fract() == 0.0 {
-                Ok(v as u8)
-            } else {
-                Err(format!(
-                    "holds the value {v}, which is no class index (0 to 255): give a label map from `unet predict` or the page"
-                ))
-            }
-        })
-        .collect()
 }

@@ -119,6 +119,13 @@ fn labels_of(mask: &Decoded) -> Result<(Vec<u8>, Cell), String> {
         }
         Content::Image(_) => return Err("a mask is one greyscale channel, this has colour".into()),
     };
+    let labels = class_indices(values)?;
+    Ok((labels, cell))
+}
+
+/// A mask's values as class indices: whole numbers 0 to 255; a mask of only 0 and 255 is a
+/// binary model's PNG, whose foreground (255) is class 1.
+pub fn class_indices(values: &[f32]) -> Result<Vec<u8>, String> {
     if let Some(bad) = values
         .iter()
         .find(|&&v| !(0.0..=255.0).contains(&v) || v.fract() != 0.0)
@@ -127,13 +134,11 @@ fn labels_of(mask: &Decoded) -> Result<(Vec<u8>, Cell), String> {
             "holds the value {bad}, which is no class index (0 to 255): give a mask written by `unet predict` or the page"
         ));
     }
-    // A binary model's mask PNG shows its foreground as 255.
     let binary = values.iter().all(|&v| v == 0.0 || v == 255.0);
-    let labels = values
+    Ok(values
         .iter()
         .map(|&v| if binary && v == 255.0 { 1 } else { v as u8 })
-        .collect();
-    Ok((labels, cell))
+        .collect())
 }
 
 /// One value per element of `mask` from `image`, which must have the same grid.
