@@ -26,8 +26,7 @@ pub fn StatsTable() -> impl IntoView {
     let state = use_state();
     // Measured again only when the mask itself changes: not on every slice scrolled through
     // or every other item's progress.
-    let frame = Memo::new(move |_| state.slice.get().map(|k| (k.item, k.frame)));
-    let source = Memo::new(move |_| source(state, frame.get()));
+    let source = Memo::new(move |_| source(state));
     let measured = Memo::new(move |_| source.get().and_then(|s| measure(state, s)));
     let rows = move || {
         measured.get().map_or_else(Vec::new, |m| {
@@ -96,16 +95,16 @@ fn number(value: Option<f64>, digits: usize) -> String {
 /// segmentation's or the label map's allocation), so the measurement reruns only on a new mask.
 type Source = (u64, usize, usize);
 
-fn source(state: AppState, frame: Option<(u64, usize)>) -> Option<Source> {
+fn source(state: AppState) -> Option<Source> {
     let item = state.selected_item()?;
     match (item.volume(), &item.state) {
         (None, ItemState::Done(result)) => Some((item.id, 0, Arc::as_ptr(result) as usize)),
         (Some(_), _) => {
             // A label map appears when the "segment all" job ends.
             state.volume_job.track();
-            let (id, frame) = frame.filter(|(id, _)| *id == item.id)?;
-            let labels = volume::labels_of(state, id, frame)?;
-            Some((id, frame, Arc::as_ptr(&labels) as usize))
+            let frame = state.slice_for(&item)?.frame;
+            let labels = volume::labels_of(state, item.id, frame)?;
+            Some((item.id, frame, Arc::as_ptr(&labels) as usize))
         }
         _ => None,
     }
