@@ -1,10 +1,16 @@
 //! Downloads, made in the page: the selected item's mask PNG (class indices, 0/255 for one
 //! class, at the image's own resolution — the same bytes `unet predict` writes), its overlay
 //! PNG as currently displayed, every finished image as one zip, and for a volume its label map
-//! as `.nii.gz` (the same file `unet predict` writes).
+//! as `.nii.gz` (the same file `unet predict` writes) and its classes' surfaces as STL (as
+//! `unet predict --stl` writes them).
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
-use unet_imaging::{encode_mask_png, encode_rgba_png, overlay_rgba};
+use unet_imaging::{
+    class_surface, classes_present, encode_mask_png, encode_rgba_png, overlay_rgba,
+    surface_file_name, LabelVolume,
+};
 
 use crate::export::{mask_name, overlay_name, zip};
 use crate::state::{use_state, AppState, Item, ItemState};
@@ -57,6 +63,17 @@ pub fn ExportButtons() -> impl IntoView {
                     "Download mask NIfTI (.nii.gz)"
                 </button>
             </Show>
+            <Show when=selected_volume>
+                <button
+                    class="button"
+                    data-testid="export-stl"
+                    title="Each class's closed surface in the scan's millimetres (after \"Segment all\"), for 3-D printing or a mesh viewer"
+                    prop:disabled=move || !has_labels(state)
+                    on:click=move |_| export_surfaces(state)
+                >
+                    "Download surface STL"
+                </button>
+            </Show>
             <button
                 class="button"
                 data-testid="export-zip"
@@ -67,6 +84,53 @@ pub fn ExportButtons() -> impl IntoView {
             </button>
         </div>
     }
+}
+
+/// The selected volume frame's finished label map, if "segment all" has made it.
+fn selected_labels(state: AppState) -> Option<(Item, Arc<LabelVolume>)> {
+    let item = state.selected_item()?;
+    // A label map appears when the "segment all" job ends.
+    state.volume_job.track();
+    let frame = state.slice_for(&item)?.frame;
+    let labels = volume::labels_of(state, item.id, frame)?;
+    Some((item, labels))
+}
+
+fn has_labels(state: AppState) -> bool {
+    selected_labels(state).is_some()
+}
+
+/// Saves `STEM.CLASS.stl` (one class) or `STEM.stl.zip` (several), as `unet predict --stl`.
+fn export_surfaces(state: AppState) {
+    let Some((item, labels)) = untrack(|| selected_labels(state)) else {
+        return;
+    };
+    let Some(volume) = item.volume() else {
+        return;
+    };
+    let names: Vec<String> = state
+        .ready_model_untracked()
+        .map(|m| m.card.classes.iter().map(|c| c.name.clone()).collect())
+        .unwrap_or_default();
+    let stem = unet_imaging::file_stem(&item.name);
+    let mut files = Vec::new();
+    for class in classes_present(&labels.data) {
+        match class_surface(&labels.data, volume.dims, &volume.affine, class) {
+            Ok(surface) => files.push((
+                surface_file_name(&stem, class, &names),
+                surface.to_stl(&format!("unet-web surface of class {class}, mm")),
+            )),
+            Err(e) => return report(state, Err(e.to_string())),
+        }
+    }
+    let result = match files.as_slice() {
+        [] => Err("the label map holds no class but the background".to_string()),
+        [(name, bytes)] => web::download::save(name, bytes, "model/stl"),
+        _ => zip(&files).and_then(|bytes| {
+            web::download::save(&format!("{stem}.stl.zip"), &bytes, "application/zip")
+        }),
+    };
+    report(state, result);
 }
 
 /// A finished 2-D item (volumes export as NIfTI, not in the zip).

@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use unet_imaging::{class_surface, decode_file, Content, Volume};
+use unet_imaging::{
+    class_surface, classes_present, decode_file, surface_file_name, Content, Volume,
+};
 
-use crate::output::{load_model, path_in, read, stem, Outputs};
+use crate::output::{load_model, read, stem, Outputs};
 use crate::stats::class_indices;
 
 /// Arguments of `unet mesh`.
@@ -70,37 +72,14 @@ pub fn write_surfaces(
     name: &str,
     outputs: &mut Outputs,
 ) -> Result<Vec<PathBuf>, String> {
-    let mut present = [false; 256];
-    for &l in labels {
-        present[usize::from(l)] = true;
-    }
     let mut written = Vec::new();
-    for class in (1..=255u8).filter(|&c| present[usize::from(c)]) {
+    for class in classes_present(labels) {
         let surface =
             class_surface(labels, volume.dims, &volume.affine, class).map_err(|e| e.to_string())?;
-        let label = names
-            .get(usize::from(class))
-            .map(|n| file_part(n))
-            .unwrap_or_else(|| format!("class{class}"));
-        let path = path_in(dir, name, &format!("{label}.stl"));
-        let header = format!("unet-web surface of class {class} ({label}), mm");
+        let path = dir.join(surface_file_name(name, class, names));
+        let header = format!("unet-web surface of class {class}, mm");
         outputs.write(&path, &surface.to_stl(&header))?;
         written.push(path);
     }
     Ok(written)
-}
-
-/// A class name as a file-name part: letters and digits kept, anything else a dash.
-fn file_part(name: &str) -> String {
-    let part: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    part.trim_matches('-').to_string()
 }

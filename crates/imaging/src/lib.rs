@@ -40,7 +40,7 @@ pub use mask::{
 pub use medical::{
     decode_file, decode_files, file_stem, orientation_codes, Content, Decoded, FileInfo, Window,
 };
-pub use mesh::{class_surface, Surface};
+pub use mesh::{class_surface, classes_present, surface_file_name, Surface};
 pub use nifti::{decode_nifti, encode_nifti_u8, encode_nifti_u8_gz, is_nifti, Volume, MAX_VOXELS};
 pub use normalize::{volume_normalization, Normalization};
 pub use npy::{decode_npy_f32, encode_npy_f32};

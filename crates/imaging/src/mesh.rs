@@ -73,6 +73,37 @@ impl Surface {
     }
 }
 
+/// The classes 1..=255 that `labels` holds, in order (background, 0, has no surface to give).
+pub fn classes_present(labels: &[u8]) -> Vec<u8> {
+    let mut present = [false; 256];
+    for &l in labels {
+        present[usize::from(l)] = true;
+    }
+    (1..=255u8).filter(|&c| present[usize::from(c)]).collect()
+}
+
+/// `STEM.NAME.stl`, NAME the model's name for `class` in letters, digits and dashes (else
+/// `classN`): what `unet predict --stl`, `unet mesh` and the page call a class's surface.
+pub fn surface_file_name(stem: &str, class: u8, names: &[String]) -> String {
+    let named = names.get(usize::from(class)).map(|n| {
+        let part: String = n
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        part.trim_matches('-').to_string()
+    });
+    match named.filter(|n| !n.is_empty()) {
+        Some(name) => format!("{stem}.{name}.stl"),
+        None => format!("{stem}.class{class}.stl"),
+    }
+}
+
 fn sub(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
     [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
 }
@@ -208,6 +239,14 @@ mod tests {
             u32::from_le_bytes(stl[80..84].try_into().unwrap()) as usize,
             surface.triangles.len()
         );
+    }
+
+    #[test]
+    fn surfaces_are_named_by_class() {
+        let names = ["background".to_string(), "Grey matter, left".to_string()];
+        assert_eq!(surface_file_name("a", 1, &names), "a.grey-matter--left.stl");
+        assert_eq!(surface_file_name("a", 2, &names), "a.class2.stl");
+        assert_eq!(classes_present(&[0, 3, 1, 3]), [1, 3]);
     }
 
     #[test]

@@ -212,6 +212,20 @@ test('a whole head at 2 mm: the app\'s label map equals unet predict\'s and matc
   assert.equal(Number(brain[2]), count);
   assert.ok(Math.abs(Number(brain[4]) - (count * 8) / 1000) < 1e-3, `${brain[4]} mL for ${count} voxels`);
   assert.ok(Math.abs(Number(brain[5]) - sum / count) < 1e-3 * (sum / count), `mean ${brain[5]} vs ${sum / count}`);
+  // The brain's surface: an STL whose enclosed volume (divergence theorem, read here from its
+  // bytes) is the voxel volume within 5 %.
+  const [stlDownload] = await Promise.all([ctx.page.waitForEvent('download'), byId('export-stl').click()]);
+  assert.equal(stlDownload.suggestedFilename(), 'colin27_2mm.brain.stl');
+  const stl = fs.readFileSync(await stlDownload.path());
+  const triangles = stl.readUInt32LE(80);
+  assert.equal(stl.length, 84 + 50 * triangles);
+  let enclosed = 0;
+  for (let t = 0; t < triangles; t++) {
+    const v = (i) => [0, 1, 2].map((c) => stl.readFloatLE(84 + 50 * t + 12 + 12 * i + 4 * c));
+    const [a, b, c] = [v(0), v(1), v(2)];
+    enclosed += (a[0] * (b[1] * c[2] - b[2] * c[1]) + a[1] * (b[2] * c[0] - b[0] * c[2]) + a[2] * (b[0] * c[1] - b[1] * c[0])) / 6;
+  }
+  assert.ok(Math.abs(enclosed / (count * 8) - 1) < 0.05, `${enclosed} mm³ enclosed, ${count * 8} mm³ of voxels`);
   for (const row of csv.slice(1)) {
     const [k, , n, , ml] = row.split(',');
     const cells = ctx.page.locator(`[data-testid=stats-row][data-class="${k}"]`);
