@@ -36,7 +36,10 @@ pub fn add_with_refusals(
     let mut new_items: Vec<Item> = Vec::new();
     for (name, decoded) in decode_all(files) {
         let decoded = decoded.map_err(|e| e.to_string()).and_then(|d| {
-            let adding = decoded_bytes(&d.content);
+            let adding = match &d.content {
+                unet_imaging::Content::Image(image) => image.bytes(),
+                unet_imaging::Content::Volume(volume) => volume.bytes(),
+            };
             crate::limits::over_budget(held, adding).map_or(Ok(d), Err)
         });
         let item = item(state.fresh_id(), name, decoded);
@@ -79,15 +82,6 @@ fn decode_all(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Result<Decoded, Ima
         out.push((name, decoded));
     }
     out
-}
-
-/// Bytes the decoded samples take (32-bit floats), as [`Content::bytes`] once they are an item.
-fn decoded_bytes(content: &unet_imaging::Content) -> u64 {
-    let samples = match content {
-        unet_imaging::Content::Image(image) => image.pixels.len(),
-        unet_imaging::Content::Volume(volume) => volume.data.len(),
-    };
-    samples as u64 * 4
 }
 
 fn item(id: u64, name: String, decoded: Result<Decoded, String>) -> Item {

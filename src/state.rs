@@ -51,12 +51,11 @@ pub enum Content {
 impl Content {
     /// Bytes its decoded samples take (32-bit floats).
     pub fn bytes(&self) -> u64 {
-        let samples = match self {
+        match self {
             Content::Nothing => 0,
-            Content::Image(image) => image.pixels.len(),
-            Content::Volume(volume) => volume.data.len(),
-        };
-        samples as u64 * 4
+            Content::Image(image) => image.bytes(),
+            Content::Volume(volume) => volume.bytes(),
+        }
     }
 }
 

@@ -109,6 +109,16 @@ async fn segment_slice(
     }
 }
 
+/// The selected volume frame (item, frame) and its finished label map, if "segment all" has made it (tracks the
+/// selection, the slice shown and the job, whose end is when a label map appears).
+pub fn selected_labels(state: AppState) -> Option<(Item, usize, Arc<LabelVolume>)> {
+    let item = state.selected_item()?;
+    state.volume_job.track();
+    let frame = state.slice_for(&item)?.frame;
+    let labels = labels_of(state, item.id, frame)?;
+    Some((item, frame, labels))
+}
+
 /// The finished label map of an item's volume frame, if "segment all" produced one.
 pub fn labels_of(state: AppState, item: u64, frame: usize) -> Option<Arc<LabelVolume>> {
     state

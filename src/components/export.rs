@@ -4,12 +4,10 @@
 //! as `.nii.gz` (the same file `unet predict` writes) and its classes' surfaces as STL (as
 //! `unet predict --stl` writes them).
 
-use std::sync::Arc;
-
 use leptos::prelude::*;
 use unet_imaging::{
     class_surface, classes_present, encode_mask_png, encode_rgba_png, overlay_rgba,
-    surface_file_name, LabelVolume,
+    surface_file_name,
 };
 
 use crate::export::{mask_name, overlay_name, zip};
@@ -86,23 +84,13 @@ pub fn ExportButtons() -> impl IntoView {
     }
 }
 
-/// The selected volume frame's finished label map, if "segment all" has made it.
-fn selected_labels(state: AppState) -> Option<(Item, Arc<LabelVolume>)> {
-    let item = state.selected_item()?;
-    // A label map appears when the "segment all" job ends.
-    state.volume_job.track();
-    let frame = state.slice_for(&item)?.frame;
-    let labels = volume::labels_of(state, item.id, frame)?;
-    Some((item, labels))
-}
-
 fn has_labels(state: AppState) -> bool {
-    selected_labels(state).is_some()
+    volume::selected_labels(state).is_some()
 }
 
 /// Saves `STEM.CLASS.stl` (one class) or `STEM.stl.zip` (several), as `unet predict --stl`.
 fn export_surfaces(state: AppState) {
-    let Some((item, labels)) = untrack(|| selected_labels(state)) else {
+    let Some((item, _, labels)) = untrack(|| volume::selected_labels(state)) else {
         return;
     };
     let Some(volume) = item.volume() else {

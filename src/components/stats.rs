@@ -100,10 +100,7 @@ fn source(state: AppState) -> Option<Source> {
     match (item.volume(), &item.state) {
         (None, ItemState::Done(result)) => Some((item.id, 0, Arc::as_ptr(result) as usize)),
         (Some(_), _) => {
-            // A label map appears when the "segment all" job ends.
-            state.volume_job.track();
-            let frame = state.slice_for(&item)?.frame;
-            let labels = volume::labels_of(state, item.id, frame)?;
+            let (item, frame, labels) = volume::selected_labels(state)?;
             Some((item.id, frame, Arc::as_ptr(&labels) as usize))
         }
         _ => None,

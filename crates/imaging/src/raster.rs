@@ -103,6 +103,11 @@ pub struct Image {
 }
 
 impl Image {
+    /// Bytes its decoded samples take (32-bit floats).
+    pub fn bytes(&self) -> u64 {
+        self.pixels.len() as u64 * 4
+    }
+
     /// Number of samples in [`Image::pixels`] (width × height × channels).
     pub fn len(&self) -> usize {
         self.pixels.len()

@@ -36,6 +36,11 @@ pub struct Volume {
 }
 
 impl Volume {
+    /// Bytes its decoded samples take (32-bit floats).
+    pub fn bytes(&self) -> u64 {
+        self.data.len() as u64 * 4
+    }
+
     /// Voxels per frame.
     pub fn voxels(&self) -> usize {
         self.dims.iter().product()
