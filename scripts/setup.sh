@@ -76,6 +76,10 @@ case "$what" in
     scripts/data/fetch_heads.sh
     # Real DICOM and NIfTI test files (pydicom and nibabel wheels, PyPI) for crates/imaging's tests.
     scripts/data/fetch_fixtures.sh
+    # highdicom (PyPI, MIT) reads the DICOM SEG exports back in crates/cli/tests/dicom_seg.rs.
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/python -c 'import highdicom, nibabel' 2>/dev/null ||
+      .venv/bin/pip install -q highdicom==0.28.2 pydicom==3.0.2 nibabel==5.4.2 numpy==2.4.6
     ;;
   serve)
     rust_targets
@@ -88,7 +92,7 @@ case "$what" in
     .venv/bin/pip install -q -r scripts/requirements.txt
     ;;
   fuzz)
-    # Not part of `test`: only for running crates/imaging/fuzz/ (see its README.md).
+    # Not part of `test`: only for running crates/imaging/fuzz/ and crates/unet/fuzz/ (see their README.md).
     rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
     if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
       log "cargo +nightly install cargo-fuzz (a few minutes, once)"
@@ -98,6 +102,7 @@ case "$what" in
     apt_install cmake
     scripts/data/fetch_fixtures.sh
     python3 crates/imaging/fuzz/seed_corpus.py
+    python3 crates/unet/fuzz/seed_corpus.py
     ;;
   *) echo "usage: $0 test|serve|python|fuzz" >&2; exit 2 ;;
 esac

@@ -1,18 +1,19 @@
 //! The page: layout, shared state, start-up (backend, manifests, default model) and the
-//! page-wide inputs (drag and drop anywhere, paste, the `m` shortcut).
+//! page-wide inputs (drag and drop anywhere, paste, the `m` and undo/redo shortcuts).
 
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::{
-    BackendBadge, Controls, DropOverlay, DropZone, ExportButtons, FileList, ItemInfo, Legend,
-    ModelPicker, Samples, StatsTable, Status, Viewer, VolumeControls, WindowControls,
+    BackendBadge, Controls, DropOverlay, DropZone, EditTools, ExportButtons, FileList, ItemInfo,
+    Legend, ModelPicker, PlaneViews, Samples, StatsTable, Status, Viewer, VolumeControls,
+    WindowControls,
 };
 use crate::engine::EngineHandle;
 use crate::manifest::{asset_url, ModelManifest, SampleManifest};
 use crate::state::{AppState, ModelStatus};
-use crate::{intake, models, volume, web};
+use crate::{edit, intake, models, volume, web};
 
 /// The whole page.
 #[component]
@@ -53,6 +54,8 @@ pub fn App() -> impl IntoView {
                     <WindowControls/>
                 </div>
                 <Legend/>
+                <EditTools/>
+                <PlaneViews/>
                 <Viewer/>
                 <StatsTable/>
             </section>
@@ -138,7 +141,22 @@ fn page_wide_inputs(state: AppState, dragging: RwSignal<bool>) {
         }
     });
     let _ = window_event_listener(ev::keydown, move |e| {
-        if typing_into_a_field(&e) || e.ctrl_key() || e.meta_key() || e.alt_key() {
+        if typing_into_a_field(&e) {
+            return;
+        }
+        // Ctrl+Z undoes a mask edit, Ctrl+Shift+Z (or Ctrl+Y) redoes it; ⌘ on a Mac.
+        if (e.ctrl_key() || e.meta_key()) && !e.alt_key() {
+            let key = e.key().to_ascii_lowercase();
+            if key == "z" && !e.shift_key() {
+                e.prevent_default();
+                edit::undo(state);
+            } else if (key == "z" && e.shift_key()) || key == "y" {
+                e.prevent_default();
+                edit::redo(state);
+            }
+            return;
+        }
+        if e.alt_key() {
             return;
         }
         let key = e.key();

@@ -1,11 +1,12 @@
 //! unet-web: U-Net segmentation of medical images, entirely in the user's browser.
 //!
 //! Layout: [`engine`] runs the model behind a request/response interface (burn on WebGPU or
-//! the CPU); [`export`], [`limits`] and [`manifest`] are plain data helpers; everything that touches the
+//! the CPU); [`export`], [`history`], [`limits`] and [`manifest`] are plain data helpers; everything that touches the
 //! DOM — the Leptos UI, its state and the browser glue — is compiled for wasm32 only.
 
 pub mod engine;
 pub mod export;
+pub mod history;
 pub mod limits;
 pub mod manifest;
 mod platform;
@@ -16,6 +17,8 @@ mod app;
 mod batch;
 #[cfg(target_arch = "wasm32")]
 mod components;
+#[cfg(target_arch = "wasm32")]
+mod edit;
 #[cfg(target_arch = "wasm32")]
 mod intake;
 #[cfg(target_arch = "wasm32")]

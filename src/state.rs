@@ -1,12 +1,14 @@
 //! The UI's state: plain signals in one `Copy` struct handed down through context.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use leptos::prelude::*;
 use unet_imaging::{FileInfo, Image, LabelVolume, Mask, Normalization, Plane, Volume, Window};
 
+use crate::edit::{EditSettings, Stroke};
 use crate::engine::{BackendInfo, EngineHandle, ModelInfo, Segmentation};
+use crate::history::History;
 use crate::manifest::{ModelEntry, SampleEntry};
 
 /// Where an item is in its life.
@@ -136,10 +138,12 @@ pub struct VolumeJob {
 }
 
 /// Bookkeeping of the volume tasks (not shown, so not a signal).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct SliceWork {
-    /// The slice the viewer wants next (the latest asked for wins).
-    pub wanted: Option<SliceKey>,
+    /// The slices the viewers want next, newest last: the newest goes first, and only the last
+    /// [`SliceWork::WANTED`] are kept (one per pane of the three-plane view), so scrolling fast
+    /// segments only where the user stops.
+    pub wanted: Vec<SliceKey>,
     /// Whether the task segmenting shown slices runs.
     pub busy: bool,
     /// Set by the cancel button; the "segment all" loop stops at the next slice.
@@ -240,7 +244,38 @@ pub struct AppState {
     pub window: RwSignal<Option<WindowChoice>>,
     /// The volume tasks' bookkeeping.
     pub slice_work: StoredValue<SliceWork>,
+    /// The editing tool, brush radius and class.
+    pub edit: RwSignal<EditSettings>,
+    /// Undo and redo of mask edits.
+    pub history: StoredValue<History>,
+    /// Hand edits of volume frames, by (item, frame): one byte a voxel, [`crate::edit::UNEDITED`]
+    /// where the model's label stands.
+    pub volume_edits: StoredValue<HashMap<(u64, usize), Vec<u8>>>,
+    /// Bumped by every edit, undo and redo: what shows, measures or exports edits tracks it.
+    pub edits: RwSignal<u64>,
+    /// 2-D items whose mask was edited by hand.
+    pub edited_items: RwSignal<HashSet<u64>>,
+    /// The brush or eraser stroke in progress.
+    pub stroke: StoredValue<Option<Stroke>>,
+    /// Whether volumes also show in three planes side by side.
+    pub three_planes: RwSignal<bool>,
+    /// The three-plane view's crosshair: (item, linear voxel index).
+    pub crosshair: RwSignal<Option<(u64, usize)>>,
     next_id: StoredValue<u64>,
+}
+
+impl SliceWork {
+    /// Slices kept waiting: the three panes of the three-plane view.
+    pub const WANTED: usize = 3;
+
+    /// Asks for `key`, newest; drops the oldest beyond [`SliceWork::WANTED`].
+    pub fn want(&mut self, key: SliceKey) {
+        self.wanted.retain(|k| *k != key);
+        self.wanted.push(key);
+        if self.wanted.len() > Self::WANTED {
+            self.wanted.remove(0);
+        }
+    }
 }
 
 impl AppState {
@@ -271,6 +306,14 @@ impl AppState {
             volume_scaling: StoredValue::new(HashMap::new()),
             window: RwSignal::new(None),
             slice_work: StoredValue::new(SliceWork::default()),
+            edit: RwSignal::new(EditSettings::default()),
+            history: StoredValue::new(History::default()),
+            volume_edits: StoredValue::new(HashMap::new()),
+            edits: RwSignal::new(0),
+            edited_items: RwSignal::new(HashSet::new()),
+            stroke: StoredValue::new(None),
+            three_planes: RwSignal::new(false),
+            crosshair: RwSignal::new(None),
             next_id: StoredValue::new(1),
         }
     }
@@ -310,6 +353,16 @@ impl AppState {
             ModelStatus::Ready(info) => Some(info),
             _ => None,
         }
+    }
+
+    /// The loaded model's classes with their indices (0 is background); none while loading.
+    pub fn classes(&self) -> Vec<(usize, unet::ClassInfo)> {
+        self.ready_model()
+            .map(|m| m.card.classes.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .collect()
     }
 
     /// The slice shown for `item` (a volume): the one chosen, else the default: the model

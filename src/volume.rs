@@ -16,13 +16,13 @@ use unet_imaging::{
 use crate::engine::{EngineHandle, Request, Response, Segmentation};
 use crate::platform::yield_now;
 use crate::state::{AppState, Item, SliceKey, VolumeJob};
-use crate::web;
+use crate::{edit, web};
 
 /// Drops every cached slice mask, label map and scaling (the model changed).
 pub fn forget_masks(state: AppState) {
     state.slice_work.update_value(|w| {
         w.generation += 1;
-        w.wanted = None;
+        w.wanted.clear();
     });
     state.volume_labels.update_value(|m| m.clear());
     state.volume_scaling.update_value(|m| m.clear());
@@ -119,6 +119,20 @@ pub fn selected_labels(state: AppState) -> Option<(Item, usize, Arc<LabelVolume>
     Some((item, frame, labels))
 }
 
+/// The selected volume frame's label map with its hand edits laid over it: what is measured
+/// and exported (tracks what [`selected_labels`] tracks, and the edits).
+pub fn selected_edited_labels(state: AppState) -> Option<(Item, usize, Arc<LabelVolume>)> {
+    let (item, frame, labels) = selected_labels(state)?;
+    state.edits.track();
+    let labels = edit::over_volume(state, item.id, frame, labels);
+    Some((item, frame, labels))
+}
+
+/// A volume frame's label map with its hand edits, if "segment all" produced one.
+pub fn edited_labels_of(state: AppState, item: u64, frame: usize) -> Option<Arc<LabelVolume>> {
+    labels_of(state, item, frame).map(|labels| edit::over_volume(state, item, frame, labels))
+}
+
 /// The finished label map of an item's volume frame, if "segment all" produced one.
 pub fn labels_of(state: AppState, item: u64, frame: usize) -> Option<Arc<LabelVolume>> {
     state
@@ -159,9 +173,8 @@ fn volume_of(state: AppState, id: u64) -> Option<Arc<Volume>> {
     })
 }
 
-/// Makes sure the slice on screen gets its mask: queued behind the slice being segmented now,
-/// replacing any slice asked for earlier and not started (scrolling fast segments only where
-/// the user stops).
+/// Makes sure a slice on screen gets its mask: queued behind the slice being segmented now,
+/// newest first, the oldest waiting ones dropped (see [`crate::state::SliceWork::want`]).
 pub fn show(state: AppState, key: SliceKey) {
     if cached(state, &key) || state.ready_model_untracked().is_none() {
         return;
@@ -170,7 +183,7 @@ pub fn show(state: AppState, key: SliceKey) {
         return;
     };
     let start = state.slice_work.try_update_value(|w| {
-        w.wanted = Some(key);
+        w.want(key);
         !std::mem::replace(&mut w.busy, true)
     });
     if start != Some(true) {
@@ -178,7 +191,7 @@ pub fn show(state: AppState, key: SliceKey) {
     }
     spawn_local(async move {
         loop {
-            let next = state.slice_work.try_update_value(|w| w.wanted.take());
+            let next = state.slice_work.try_update_value(|w| w.wanted.pop());
             let Some(key) = next.flatten() else {
                 break;
             };
@@ -271,7 +284,7 @@ pub fn segment_all(state: AppState, export: bool) {
     else {
         return;
     };
-    if let Some(labels) = labels_of(state, shown.item, shown.frame) {
+    if let Some(labels) = edited_labels_of(state, shown.item, shown.frame) {
         if export {
             let result = save_labels(&item.name, &labels);
             state
@@ -352,6 +365,7 @@ pub fn segment_all(state: AppState, export: bool) {
                 show_from_labels(state, &volume, &labels, SliceKey { index, ..shown });
             }
             if export {
+                let labels = edit::over_volume(state, shown.item, shown.frame, labels);
                 let result = save_labels(&item.name, &labels);
                 state
                     .notice

@@ -39,6 +39,10 @@ def base(series_uid: str, number: int) -> Dataset:
     ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
     ds.StudyInstanceUID = f"{UID_ROOT}1"
     ds.SeriesInstanceUID = series_uid
+    # One frame of reference for both series: derived objects (a DICOM SEG) share it.
+    ds.FrameOfReferenceUID = f"{UID_ROOT}4.1"
+    ds.StudyDate = "20261201"
+    ds.StudyTime = "120000"
     ds.Modality = "MR"
     ds.PatientName = "Anatomical^Nibabel"
     ds.PatientID = "nibabel-anatomical"

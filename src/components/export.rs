@@ -2,17 +2,18 @@
 //! class, at the image's own resolution — the same bytes `unet predict` writes), its overlay
 //! PNG as currently displayed, every finished image as one zip, and for a volume its label map
 //! as `.nii.gz` (the same file `unet predict` writes) and its classes' surfaces as STL (as
-//! `unet predict --stl` writes them).
+//! `unet predict --stl` writes them); for DICOM inputs, the mask as a DICOM SEG over the source
+//! images (as `unet predict --dicom-seg`).
 
 use leptos::prelude::*;
 use unet_imaging::{
-    class_surface, classes_present, encode_mask_png, encode_rgba_png, overlay_rgba,
-    surface_file_name,
+    class_surface, classes_present, encode_dicom_seg, encode_mask_png, encode_rgba_png,
+    overlay_rgba, surface_file_name, SegOrigin, Segment,
 };
 
 use crate::export::{mask_name, overlay_name, zip};
 use crate::state::{use_state, AppState, Item, ItemState};
-use crate::{volume, web};
+use crate::{edit, platform, volume, web};
 
 /// The three export buttons.
 #[component]
@@ -24,6 +25,11 @@ pub fn ExportButtons() -> impl IntoView {
             .is_some_and(|i| i.volume().is_none() && matches!(i.state, ItemState::Done(_)))
     };
     let selected_volume = move || state.selected_item().is_some_and(|i| i.volume().is_some());
+    let selected_dicom = move || {
+        state
+            .selected_item()
+            .is_some_and(|i| i.info.dicom.is_some())
+    };
     let finished = move || {
         state
             .items
@@ -61,17 +67,22 @@ pub fn ExportButtons() -> impl IntoView {
                     "Download mask NIfTI (.nii.gz)"
                 </button>
             </Show>
-            <Show when=selected_volume>
-                <button
-                    class="button"
-                    data-testid="export-stl"
-                    title="Each class's closed surface in the scan's millimetres (after \"Segment all\"), for 3-D printing or a mesh viewer"
-                    prop:disabled=move || !has_labels(state)
-                    on:click=move |_| export_surfaces(state)
-                >
-                    "Download surface STL"
-                </button>
-            </Show>
+            {optional_export(
+                selected_volume,
+                "export-stl",
+                "Download surface STL",
+                "Each class's closed surface in the scan's millimetres (after \"Segment all\"), for 3-D printing or a mesh viewer",
+                move || has_labels(state),
+                move || export_surfaces(state),
+            )}
+            {optional_export(
+                selected_dicom,
+                "export-seg",
+                "Download DICOM SEG",
+                "The mask as a DICOM SEG over the source images (for a series, after \"Segment all\"), for a PACS, OHIF or 3D Slicer",
+                move || seg_ready(state),
+                move || export_seg(state),
+            )}
             <button
                 class="button"
                 data-testid="export-zip"
@@ -84,13 +95,38 @@ pub fn ExportButtons() -> impl IntoView {
     }
 }
 
+/// An export button shown only `when` the selection has that kind of result, enabled once it
+/// is `ready`.
+fn optional_export(
+    when: impl Fn() -> bool + Send + Sync + 'static,
+    id: &'static str,
+    label: &'static str,
+    title: &'static str,
+    ready: impl Fn() -> bool + Send + Sync + Copy + 'static,
+    action: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    view! {
+        <Show when=when>
+            <button
+                class="button"
+                data-testid=id
+                title=title
+                prop:disabled=move || !ready()
+                on:click=move |_| action()
+            >
+                {label}
+            </button>
+        </Show>
+    }
+}
+
 fn has_labels(state: AppState) -> bool {
     volume::selected_labels(state).is_some()
 }
 
 /// Saves `STEM.CLASS.stl` (one class) or `STEM.stl.zip` (several), as `unet predict --stl`.
 fn export_surfaces(state: AppState) {
-    let Some((item, _, labels)) = untrack(|| volume::selected_labels(state)) else {
+    let Some((item, _, labels)) = untrack(|| volume::selected_edited_labels(state)) else {
         return;
     };
     let Some(volume) = item.volume() else {
@@ -119,6 +155,63 @@ fn export_surfaces(state: AppState) {
         }),
     };
     report(state, result);
+}
+
+/// A DICOM item with a finished mask: a 2-D image segmented, or a volume's label map made.
+fn seg_ready(state: AppState) -> bool {
+    let Some(item) = state.selected_item() else {
+        return false;
+    };
+    match item.volume() {
+        Some(_) => has_labels(state),
+        None => matches!(item.state, ItemState::Done(_)),
+    }
+}
+
+/// Saves `STEM.seg.dcm`, as `unet predict --dicom-seg` writes it.
+fn export_seg(state: AppState) {
+    let Some(item) = state.selected_item_untracked() else {
+        return;
+    };
+    let Some(reference) = item.info.dicom.as_deref() else {
+        return;
+    };
+    let Some(model) = state.ready_model_untracked() else {
+        return;
+    };
+    let names: Vec<String> = model.card.classes.iter().map(|c| c.name.clone()).collect();
+    // Corrected by hand: the segments are then SEMIAUTOMATIC, as the standard defines it.
+    let edited = match untrack(|| state.slice_for(&item)) {
+        Some(key) => untrack(|| edit::volume_edited(state, key.item, key.frame)),
+        None => state.edited_items.with_untracked(|s| s.contains(&item.id)),
+    };
+    let origin = SegOrigin {
+        algorithm: model.card.name.clone(),
+        edited,
+        unix_seconds: platform::unix_seconds(),
+    };
+    let seg = |labels: &[u8]| {
+        encode_dicom_seg(
+            reference,
+            labels,
+            &Segment::present(labels, &names),
+            &origin,
+        )
+        .map_err(|e| e.to_string())
+    };
+    let bytes = match (&item.state, item.volume()) {
+        (_, Some(_)) => match untrack(|| volume::selected_edited_labels(state)) {
+            Some((_, _, labels)) => seg(&labels.data),
+            None => return,
+        },
+        (ItemState::Done(result), None) => seg(&result.mask.data),
+        _ => return,
+    };
+    let name = format!("{}.seg.dcm", unet_imaging::file_stem(&item.name));
+    report(
+        state,
+        bytes.and_then(|b| web::download::save(&name, &b, "application/dicom")),
+    );
 }
 
 /// A finished 2-D item (volumes export as NIfTI, not in the zip).

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use super::thumbnail::Thumbnail;
-use crate::batch;
 use crate::state::{use_state, Item, ItemState};
+use crate::{batch, edit};
 
 /// `[data-testid=file-list]` with one `[data-testid=item]` per file.
 #[component]
@@ -16,6 +16,7 @@ pub fn FileList() -> impl IntoView {
         state.items.update(|items| {
             items.retain(|i| i.state == ItemState::Running);
         });
+        edit::forget_removed(state);
         state.selected.set(None);
     };
     view! {
@@ -59,6 +60,7 @@ fn Row(item: Item) -> impl IntoView {
     let remove = move |e: leptos::ev::MouseEvent| {
         e.stop_propagation();
         state.items.update(|items| items.retain(|i| i.id != id));
+        edit::forget_removed(state);
         if state.selected.get_untracked() == Some(id) {
             state
                 .selected

@@ -8,15 +8,7 @@ use crate::state::use_state;
 #[component]
 pub fn Legend() -> impl IntoView {
     let state = use_state();
-    let classes = move || {
-        state
-            .ready_model()
-            .map(|m| m.card.classes.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-            .collect::<Vec<_>>()
-    };
+    let classes = move || state.classes();
     view! {
         <ul class="legend" data-testid="legend">
             <For

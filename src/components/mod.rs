@@ -4,11 +4,13 @@
 
 mod controls;
 mod drop_zone;
+mod edit_tools;
 mod export;
 mod file_list;
 mod item_info;
 mod legend;
 mod model_picker;
+mod plane_views;
 mod samples;
 mod stats;
 mod status;
@@ -19,11 +21,13 @@ mod window_controls;
 
 pub use controls::Controls;
 pub use drop_zone::{DropOverlay, DropZone};
+pub use edit_tools::EditTools;
 pub use export::ExportButtons;
 pub use file_list::FileList;
 pub use item_info::ItemInfo;
 pub use legend::Legend;
 pub use model_picker::ModelPicker;
+pub use plane_views::PlaneViews;
 pub use samples::Samples;
 pub use stats::StatsTable;
 pub use status::{BackendBadge, Status};

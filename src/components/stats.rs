@@ -91,17 +91,19 @@ fn number(value: Option<f64>, digits: usize) -> String {
     value.map_or_else(|| "–".to_string(), |v| format!("{v:.digits$}"))
 }
 
-/// What is measured: the selected item, the volume frame, and the mask's identity (the
-/// segmentation's or the label map's allocation), so the measurement reruns only on a new mask.
-type Source = (u64, usize, usize);
+/// What is measured: the selected item, the volume frame, the mask's identity (the
+/// segmentation's or the label map's allocation) and, for a volume, the count of hand edits, so
+/// the measurement reruns only on a new or edited mask. (A 2-D edit makes a new segmentation.)
+type Source = (u64, usize, usize, u64);
 
 fn source(state: AppState) -> Option<Source> {
     let item = state.selected_item()?;
     match (item.volume(), &item.state) {
-        (None, ItemState::Done(result)) => Some((item.id, 0, Arc::as_ptr(result) as usize)),
+        (None, ItemState::Done(result)) => Some((item.id, 0, Arc::as_ptr(result) as usize, 0)),
         (Some(_), _) => {
             let (item, frame, labels) = volume::selected_labels(state)?;
-            Some((item.id, frame, Arc::as_ptr(&labels) as usize))
+            let edits = state.edits.get();
+            Some((item.id, frame, Arc::as_ptr(&labels) as usize, edits))
         }
         _ => None,
     }
@@ -109,7 +111,7 @@ fn source(state: AppState) -> Option<Source> {
 
 /// The measurements of `source`: an image's mask, or a volume frame's label map once "segment
 /// all" has made it (single slices are not a volume's measure).
-fn measure(state: AppState, (id, frame, _): Source) -> Option<Measured> {
+fn measure(state: AppState, (id, frame, _, _): Source) -> Option<Measured> {
     let model = state.ready_model()?;
     let item = state
         .items
@@ -125,7 +127,7 @@ fn measure(state: AppState, (id, frame, _): Source) -> Option<Measured> {
             Some(&grey_values(&result.image)),
         ),
         (Some(volume), _) => {
-            let labels = volume::labels_of(state, id, frame)?;
+            let labels = volume::edited_labels_of(state, id, frame)?;
             class_stats(
                 &labels.data,
                 classes,

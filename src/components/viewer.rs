@@ -5,6 +5,7 @@
 //! segmented as soon as it is shown. Volumes and DICOM images are shown through the display
 //! window; dragging with the right button (or Shift+left) sets it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use leptos::html::{Canvas, Div};
@@ -16,6 +17,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{AddEventListenerOptions, CanvasRenderingContext2d, ImageData, WheelEvent};
 
+use crate::edit::{self, Tool};
 use crate::engine::Segmentation;
 use crate::state::{use_state, AppState, ItemState, SliceKey, WindowChoice};
 use crate::volume;
@@ -88,7 +90,29 @@ pub fn Viewer() -> impl IntoView {
 
     // (x, y, whether the drag sets the window) of the last pointer position.
     let drag = StoredValue::new(None::<(f64, f64, bool)>);
+    // Image pixel under the pointer (the canvas is scaled and moved by CSS).
+    let pixel_at = move |e: &leptos::ev::PointerEvent| {
+        let canvas = canvas.get_untracked()?;
+        let rect = canvas.get_bounding_client_rect();
+        if rect.width() <= 0.0 || rect.height() <= 0.0 {
+            return None;
+        }
+        Some((
+            (e.client_x() as f64 - rect.left()) / rect.width() * canvas.width() as f64,
+            (e.client_y() as f64 - rect.top()) / rect.height() * canvas.height() as f64,
+        ))
+    };
     let on_down = move |e: leptos::ev::PointerEvent| {
+        let editing = state.edit.get_untracked().tool != Tool::Pan;
+        if editing && e.button() == 0 && !e.shift_key() {
+            if let Some((x, y)) = pixel_at(&e) {
+                edit::press(state, x, y);
+            }
+            if let Some(port) = viewport.get_untracked() {
+                let _ = port.set_pointer_capture(e.pointer_id());
+            }
+            return;
+        }
         let windowing = e.button() == 2 || (e.button() == 0 && e.shift_key());
         let windowed = state
             .selected_item_untracked()
@@ -103,6 +127,12 @@ pub fn Viewer() -> impl IntoView {
         }
     };
     let on_move = move |e: leptos::ev::PointerEvent| {
+        if edit::stroking(state) {
+            if let Some((x, y)) = pixel_at(&e) {
+                edit::drag(state, x, y);
+            }
+            return;
+        }
         let Some((px, py, windowing)) = drag.get_value() else {
             return;
         };
@@ -117,7 +147,10 @@ pub fn Viewer() -> impl IntoView {
             v.y += cy - py;
         });
     };
-    let on_up = move |_| drag.set_value(None);
+    let on_up = move |_| {
+        drag.set_value(None);
+        edit::release(state);
+    };
     let refit = move |_| {
         fitted.set_value(None);
         if let (Some(port), Some(canvas)) = (viewport.get_untracked(), canvas.get_untracked()) {
@@ -145,6 +178,7 @@ pub fn Viewer() -> impl IntoView {
     view! {
         <div
             class="viewport"
+            class:editing=move || state.edit.get().tool != Tool::Pan
             node_ref=viewport
             on:pointerdown=on_down
             on:pointermove=on_move
@@ -163,16 +197,16 @@ pub fn Viewer() -> impl IntoView {
             <p class="viewer-placeholder" class:hidden=has_image>{placeholder}</p>
         </div>
         <p class="viewer-help">
-            "Wheel: zoom (volumes: slices; Ctrl+wheel: zoom) · drag: pan · right-drag or \
-             Shift+drag: window (level ↕, width ↔) · ↑↓: slices · double-click: fit · \
-             M: show/hide the mask"
+            "Wheel: zoom (volumes: slices; Ctrl+wheel: zoom) · drag: pan (or paint, with a \
+             brush) · right-drag or Shift+drag: window (level ↕, width ↔) · ↑↓: slices · \
+             double-click: fit · M: show/hide the mask · Ctrl+Z / Ctrl+Shift+Z: undo / redo"
         </p>
     }
 }
 
 /// An `Arc` compared by identity.
 #[derive(Debug, Clone)]
-struct Same<T>(Arc<T>);
+pub(crate) struct Same<T>(pub(crate) Arc<T>);
 
 impl<T> PartialEq for Same<T> {
     fn eq(&self, other: &Self) -> bool {
@@ -195,6 +229,8 @@ enum Shown {
         key: SliceKey,
         mask: Option<Same<Mask>>,
         window: (Window, bool),
+        /// The count of hand edits, so an edit redraws.
+        edits: u64,
     },
 }
 
@@ -214,6 +250,7 @@ fn shown(state: AppState) -> Shown {
             key,
             mask,
             window: window(state.window_for(&item)),
+            edits: state.edits.get(),
         };
     }
     match &item.state {
@@ -226,7 +263,7 @@ fn shown(state: AppState) -> Shown {
 }
 
 /// A grey 8-bit copy of `image` through `window` (so the overlay code shows it as is).
-fn windowed(image: &Image, (window, inverted): (Window, bool)) -> Image {
+pub(crate) fn windowed(image: &Image, (window, inverted): (Window, bool)) -> Image {
     Image {
         channels: Channels::Gray,
         bit_depth: BitDepth::U8,
@@ -255,18 +292,27 @@ fn draw(state: AppState, shown: Shown, canvas: &web_sys::HtmlCanvasElement) -> O
             canvas.set_height(0);
             return None;
         }
-        Shown::Flat { result, window } => {
-            (Arc::clone(&result.0.image), Some(&result.0.mask), *window)
-        }
+        Shown::Flat { result, window } => (
+            Arc::clone(&result.0.image),
+            Some(Cow::Borrowed(&result.0.mask)),
+            *window,
+        ),
         Shown::Slice {
             volume,
             key,
             mask,
             window,
+            ..
         } => {
             let slicing = volume.0.slicing(key.plane);
             let image = slice_image(&volume.0, key.frame, &slicing, key.index);
-            (Arc::new(image), mask.as_ref().map(|m| &*m.0), Some(*window))
+            // The hand edits over the model's mask, as the exports save them.
+            let mask = mask.as_ref().map(|m| {
+                let mut edited = (*m.0).clone();
+                edit::over_slice(state, *key, &slicing, &mut edited.data);
+                edited
+            });
+            (Arc::new(image), mask.map(Cow::Owned), Some(*window))
         }
     };
     let image = match window {
@@ -276,10 +322,21 @@ fn draw(state: AppState, shown: Shown, canvas: &web_sys::HtmlCanvasElement) -> O
     let (w, h) = (image.width, image.height);
     let rgba = match mask {
         Some(mask) if view.show_mask => {
-            overlay_rgba(&image, mask, &colours, view.opacity, view.outline)
+            overlay_rgba(&image, &mask, &colours, view.opacity, view.outline)
         }
         _ => display_rgba(&image),
     };
+    put_rgba(canvas, &rgba, w, h)?;
+    Some((w, h))
+}
+
+/// Puts `w`×`h` RGBA pixels on `canvas`, resized to them.
+pub(crate) fn put_rgba(
+    canvas: &web_sys::HtmlCanvasElement,
+    rgba: &[u8],
+    w: u32,
+    h: u32,
+) -> Option<()> {
     if canvas.width() != w || canvas.height() != h {
         canvas.set_width(w);
         canvas.set_height(h);
@@ -289,9 +346,8 @@ fn draw(state: AppState, shown: Shown, canvas: &web_sys::HtmlCanvasElement) -> O
         .ok()
         .flatten()
         .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())?;
-    let data = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w, h).ok()?;
-    let _ = context.put_image_data(&data, 0.0, 0.0);
-    Some((w, h))
+    let data = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), w, h).ok()?;
+    context.put_image_data(&data, 0.0, 0.0).ok()
 }
 
 /// Right-drag or Shift+drag: `dy` screen pixels move the level, `dx` the width, by 1/512 of

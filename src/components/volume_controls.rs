@@ -1,5 +1,6 @@
-//! A volume's slice controls: plane, frame (4-D files), slice slider and "i / n", and
-//! "segment all slices" with its progress and cancel button. Only shown for a volume item.
+//! A volume's slice controls: plane, frame (4-D files), slice slider and "i / n", the
+//! three-plane view's switch, and "segment all slices" with its progress and cancel button.
+//! Only shown for a volume item.
 
 use leptos::prelude::*;
 use unet_imaging::Plane;
@@ -95,6 +96,15 @@ pub fn VolumeControls() -> impl IntoView {
                     <span class="slice-index" data-testid="slice-index">
                         {move || current().map(|(_, n, k)| format!("{} / {n}", k.index + 1))}
                     </span>
+                </label>
+                <label class="control">
+                    <input
+                        type="checkbox"
+                        data-testid="three-planes"
+                        prop:checked=move || state.three_planes.get()
+                        on:change=move |e| state.three_planes.set(event_target_checked(&e))
+                    />
+                    "Three planes"
                 </label>
                 <button
                     class="button"

@@ -1,5 +1,6 @@
-//! The two things the engine needs from its host that differ between a browser and a native
-//! test: a millisecond clock and a way to let other work run.
+//! What the app needs from its host that differs between a browser and a native test: a
+//! millisecond clock and a way to let other work run (and, in the browser only, the wall-clock
+//! time that exports are stamped with).
 //!
 //! `std::time::Instant::now` panics on `wasm32-unknown-unknown`, and a browser tab only stays
 //! responsive if long work returns to the event loop now and then; natively neither matters.
@@ -12,4 +13,4 @@ mod web;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::{now_ms, yield_now};
 #[cfg(target_arch = "wasm32")]
-pub use web::{now_ms, yield_now};
+pub use web::{now_ms, unix_seconds, yield_now};

@@ -12,6 +12,11 @@ pub fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Seconds since 1970 (UTC), from `Date.now()`.
+pub fn unix_seconds() -> u64 {
+    (js_sys::Date::now() / 1000.0) as u64
+}
+
 /// Resolves on a fresh macrotask (`setTimeout(0)`), so the browser can paint and handle input
 /// between steps; a resolved promise alone would only queue a microtask and never let it paint.
 pub async fn yield_now() {

@@ -4,6 +4,7 @@
 mod bench;
 mod convert;
 mod device;
+mod dicom_seg;
 mod eval;
 mod info;
 mod init;

@@ -1,5 +1,6 @@
 //! `unet predict`: masks (and logits) for a batch of images; one bad file never stops the rest.
 
+use crate::dicom_seg::write_dicom_seg;
 use crate::inputs::{gather, Input};
 use crate::network::{Network, RunArgs};
 use crate::output::{load_model, path_in, Outputs};
@@ -38,6 +39,10 @@ pub struct PredictArgs {
     /// (as `unet mesh`).
     #[arg(long)]
     pub stl: bool,
+    /// For DICOM inputs (a file, a series, a multi-frame image), also write STEM.seg.dcm: the
+    /// mask as a binary DICOM SEG referring to the source images, one segment per class.
+    #[arg(long)]
+    pub dicom_seg: bool,
     #[command(flatten)]
     run: RunArgs,
     /// Plane to cut volumes in: axial, coronal, sagittal, or all (the three planes' probabilities
@@ -127,6 +132,20 @@ fn predict_one(
         let csv_path = path_in(&args.out, name, "stats.csv");
         outputs.write(&csv_path, csv.as_bytes())?;
         written.push_str(&format!(", {}", csv_path.display()));
+    }
+    if args.dicom_seg {
+        let seg = write_dicom_seg(
+            checkpoint,
+            &input.label,
+            &decoded.info,
+            &mask.data,
+            &args.out,
+            name,
+            outputs,
+        )?;
+        if let Some(path) = seg {
+            written.push_str(&format!(", {path}"));
+        }
     }
     Ok(written)
 }

@@ -3,6 +3,7 @@
 //! the card's 3-D post-processing; the app runs the same steps), and the label map written as
 //! a `.nii.gz` with the input's dimensions and geometry.
 
+use crate::dicom_seg::write_dicom_seg;
 use crate::inputs::Input;
 use crate::mesh::{class_names, write_surfaces};
 use crate::network::Network;
@@ -77,6 +78,20 @@ pub fn predict_volume(
         let names = class_names(checkpoint);
         for path in write_surfaces(&labels.data, volume, &names, &args.out, name, outputs)? {
             also.push_str(&format!(", {}", path.display()));
+        }
+    }
+    if let (true, Ok(decoded)) = (args.dicom_seg, &input.decoded) {
+        let seg = write_dicom_seg(
+            checkpoint,
+            &input.label,
+            &decoded.info,
+            &labels.data,
+            &args.out,
+            name,
+            outputs,
+        )?;
+        if let Some(path) = seg {
+            also.push_str(&format!(", {path}"));
         }
     }
     Ok(match choice {

@@ -66,6 +66,10 @@ pub enum ImagingError {
         model_channels: usize,
     },
 
+    /// A mask cannot be written as a DICOM SEG of its source.
+    #[error("cannot write a DICOM SEG: {0}")]
+    DicomSeg(String),
+
     /// A mask and what it is measured with do not fit together (`unet stats`).
     #[error("cannot measure the mask: {0}")]
     Measure(String),

@@ -10,6 +10,7 @@
 
 mod decode;
 mod dicom;
+mod edit;
 mod error;
 mod guard;
 mod labels;
@@ -29,7 +30,11 @@ mod test_support;
 mod volume_seg;
 
 pub use decode::decode_image;
-pub use dicom::{decode_dicom, is_dicom};
+pub use dicom::{
+    decode_dicom, encode_dicom_seg, is_dicom, DicomReference, SegOrigin, Segment, SourceFrame,
+    StudyIds,
+};
+pub use edit::{fill_region, stroke_pixels};
 pub use error::ImagingError;
 pub use guard::MAX_PIXELS;
 pub use labels::{slice_image, LabelVolume};

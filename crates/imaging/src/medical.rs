@@ -91,6 +91,8 @@ pub struct FileInfo {
     pub files: usize,
     /// mm between rows and between columns (DICOM Pixel Spacing), for areas in mm².
     pub pixel_spacing: Option<[f64; 2]>,
+    /// The DICOM files (and frames) each decoded slice came from, for a DICOM SEG of its mask.
+    pub dicom: Option<Box<crate::dicom::DicomReference>>,
 }
 
 /// The pixels of a decoded file.

@@ -132,6 +132,35 @@ impl Slicing {
         ijk[0] + self.dims[0] * (ijk[1] + self.dims[1] * ijk[2])
     }
 
+    /// Where linear voxel `voxel` shows in this plane: (slice index, row, column), the inverse
+    /// of [`Slicing::voxel`]. A three-plane view uses it to put each plane's slice through the
+    /// same point.
+    pub fn locate(&self, voxel: usize) -> (usize, usize, usize) {
+        let ijk = [
+            voxel % self.dims[0],
+            voxel / self.dims[0] % self.dims[1],
+            voxel / (self.dims[0] * self.dims[1]),
+        ];
+        let display = |(axis, reversed): (usize, bool), from_positive: bool| {
+            let n = self.dims[axis];
+            let toward_positive = if reversed {
+                n - 1 - ijk[axis]
+            } else {
+                ijk[axis]
+            };
+            if from_positive {
+                n - 1 - toward_positive
+            } else {
+                toward_positive
+            }
+        };
+        (
+            display(self.normal, false),
+            display(self.rows, true),
+            display(self.cols, true),
+        )
+    }
+
     /// Slice `index` of `data` (one frame, x fastest), row-major.
     pub fn extract<T: Copy>(&self, data: &[T], index: usize) -> Vec<T> {
         let (h, w) = self.shape();
@@ -159,6 +188,30 @@ impl Volume {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locate_inverts_voxel_in_every_plane() {
+        // A mirrored, permuted affine: x → -y, y → z, z → -x.
+        let affine = [
+            [0.0, 0.0, -2.0, 0.0],
+            [-1.0, 0.0, 0.0, 0.0],
+            [0.0, 1.5, 0.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ];
+        let dims = [5, 4, 3];
+        for plane in [Plane::Axial, Plane::Coronal, Plane::Sagittal] {
+            let slicing = Slicing::new(dims, &affine, plane);
+            let (h, w) = slicing.shape();
+            for index in 0..slicing.count() {
+                for row in 0..h {
+                    for col in 0..w {
+                        let v = slicing.voxel(index, row, col);
+                        assert_eq!(slicing.locate(v), (index, row, col), "{plane:?}");
+                    }
+                }
+            }
+        }
+    }
 
     const RAS: [[f64; 4]; 4] = [
         [1.0, 0.0, 0.0, 0.0],

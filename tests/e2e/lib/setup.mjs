@@ -1,5 +1,6 @@
 // Shared fixture for the specs: serve dist/ under a subpath, open the app in a fresh
 // browser, wait for the default model.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { serve } from './server.mjs';
@@ -18,6 +19,16 @@ export function defaultModelPath(id) {
   const manifest = JSON.parse(fs.readFileSync(path.join(DIST, 'assets/models/manifest.json'), 'utf8'));
   const entry = manifest.models.find((m) => m.id === (id ?? manifest.default)) ?? manifest.models[0];
   return path.join(DIST, 'assets/models', entry.file);
+}
+
+/** nibabel's `anatomical.nii` (33×41×25 int16 head, big-endian, 2 mm, sform: i → left,
+ * j → anterior, k → superior), fetched with the other test files if missing; its path. */
+export function anatomicalVolume() {
+  const file = path.join(ROOT, 'data/fixtures/nibabel/anatomical.nii');
+  if (!fs.existsSync(file)) {
+    execFileSync(path.join(ROOT, 'scripts/data/fetch_fixtures.sh'), { stdio: 'inherit' });
+  }
+  return file;
 }
 
 /** The small untrained model: SwiftShader's WebGPU is far too slow for the trained one. */

@@ -12,18 +12,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { openApp, ROOT, defaultModelPath } from '../lib/setup.mjs';
+import { anatomicalVolume, openApp, ROOT, defaultModelPath } from '../lib/setup.mjs';
 import { cliVolumeMask } from '../lib/cli.mjs';
 import { blockMean, readNifti, writeNifti } from '../lib/nifti.mjs';
 
 // 33×41×25 int16 head, big-endian, 2 mm, sform: i → left, j → anterior, k → superior.
-const VOLUME = path.join(ROOT, 'data/fixtures/nibabel/anatomical.nii');
+const VOLUME = anatomicalVolume();
 let ctx;
 
 before(async () => {
-  if (!fs.existsSync(VOLUME)) {
-    execFileSync(path.join(ROOT, 'scripts/data/fetch_fixtures.sh'), { stdio: 'inherit' });
-  }
   ctx = await openApp({ webgpu: false });
 });
 after(async () => ctx?.close());
@@ -274,6 +271,27 @@ test('dropped DICOM files stack into one series volume and export like unet pred
   assert.ok(differ <= cli.data.length * 0.001, `${differ} voxels differ from unet predict`);
   const foreground = exported.data.reduce((n, v) => n + v, 0);
   assert.ok(foreground > 0 && foreground < exported.data.length, `${foreground} foreground voxels`);
+  // The same label map as a DICOM SEG over the 25 source images, read back by highdicom
+  // (scripts/checks/read_seg.py): its one segment covers exactly the brain voxels of the NIfTI
+  // above, each pixel placed by its source image's own header.
+  const [segDownload] = await Promise.all([ctx.page.waitForEvent('download'), byId('export-seg').click()]);
+  assert.equal(segDownload.suggestedFilename(), 'IM0001.seg.dcm');
+  const nifti = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'seg-')), 'IM0001.mask.nii.gz');
+  fs.copyFileSync(await download.path(), nifti);
+  const sources = files.filter((f) => path.basename(f).startsWith('IM'));
+  const report = JSON.parse(
+    execFileSync(path.join(ROOT, '.venv/bin/python'), [
+      path.join(ROOT, 'scripts/checks/read_seg.py'),
+      await segDownload.path(),
+      nifti,
+      ...sources,
+    ]).toString(),
+  );
+  assert.equal(report.referenced, 25, JSON.stringify(report));
+  assert.equal(report.compared, 25 * 33 * 41);
+  assert.deepEqual(report.segments.map((s) => [s.label, s.type]), [['brain', 'Brain']]);
+  assert.deepEqual(report.per_segment['1'], { seg_pixels: foreground, values: { 1: foreground } });
+  assert.equal(report.labelled_not_in_a_segment, 0);
 });
 
 test('a truncated .nii.gz gets an item error and the app keeps working', async () => {

@@ -4,6 +4,7 @@ use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, InMemDicomObject};
 
+use super::reference::SourceIds;
 use crate::error::ImagingError;
 
 /// One colour's palette lookup table: first mapped value, bits per entry, entries.
@@ -46,6 +47,8 @@ pub(super) struct Attributes {
     pub frame_positions: Vec<[f64; 3]>,
     /// Red, green and blue tables of a PALETTE COLOR image.
     pub palette: Option<[PaletteLut; 3]>,
+    /// Patient, study and frame of reference, for derived objects.
+    pub ids: SourceIds,
 }
 
 impl Attributes {
@@ -149,6 +152,7 @@ impl Attributes {
             slice_spacing,
             frame_positions,
             palette,
+            ids: SourceIds::read(ds),
         })
     }
 }

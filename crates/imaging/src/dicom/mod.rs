@@ -16,14 +16,19 @@ use crate::medical::{Content, Decoded, FileInfo, Window};
 use crate::{BitDepth, Channels, Image, MAX_PIXELS, MAX_VOXELS};
 
 mod attributes;
+mod jpeg;
 mod jpeg2k;
 mod lengths;
 mod pixels;
+mod reference;
 mod rle;
+mod seg;
 mod series;
 mod syntax;
 
 use attributes::{text, Attributes};
+pub use reference::{DicomReference, SourceFrame, StudyIds};
+pub use seg::{encode_dicom_seg, SegOrigin, Segment};
 pub(crate) use series::{is_stack, stack, SeriesKey};
 
 /// Whether `bytes` look like DICOM: "DICM" after the 128-byte preamble or at the start, or a
@@ -132,6 +137,9 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<Header, ImagingError> {
     if jpeg2k::applies(&ts_uid) {
         jpeg2k::check(&object, &attrs)?;
     }
+    if jpeg::applies(&ts_uid) {
+        jpeg::check(&object, &attrs, &ts_uid)?;
+    }
     Ok(Header {
         object,
         attrs,
@@ -214,6 +222,7 @@ fn decode_pixels(
         description: attrs.description.clone(),
         files: 1,
         pixel_spacing: attrs.pixel_spacing,
+        dicom: DicomReference::of_file(&attrs).map(Box::new),
     };
     Ok(Slice {
         frames: attrs.frames,

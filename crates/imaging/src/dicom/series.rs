@@ -2,7 +2,7 @@
 //! affine is built from Image Position/Orientation (Patient) and Pixel Spacing, in NIfTI's RAS+
 //! convention, so a saved label map lands where the scan is in any viewer.
 
-use super::{Attributes, Slice};
+use super::{Attributes, DicomReference, Slice};
 use crate::error::ImagingError;
 use crate::medical::{Content, Decoded};
 use crate::{BitDepth, Volume, MAX_VOXELS};
@@ -147,6 +147,10 @@ pub(crate) fn stack(mut slices: Vec<Slice>) -> Result<Decoded, ImagingError> {
 
     let mut info = slices[0].info.clone();
     info.files = files;
+    if files > 1 {
+        info.dicom =
+            DicomReference::of_stack(slices.iter().map(|s| &s.attrs), norm(step)).map(Box::new);
+    }
     let volume = Volume {
         dims: [columns, rows, depth_count],
         frames: 1,
