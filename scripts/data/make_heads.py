@@ -7,6 +7,9 @@ Inputs (fetched by fetch_heads.sh and fetch_mni.sh; their headers give sources a
   data/heads/colin27.nii.gz    MRIcron's ch2.nii.gz (Debian mricron-data): Colin27 (Holmes et al.
                                1998, MNI), one real head: the HELD-OUT TEST HEAD, never trained on.
   CH2BET                       the same head brain-extracted with FSL BET (mricron-data).
+  data/heads/s1_head.nii.gz    pycortex 1.4.0's example subject S1 (BSD-2): one adult's single T1
+                               scan with skull, face and neck: the THIRD HELD-OUT HEAD.
+  data/heads/s1_pia_{lh,rh}.gii  S1's FreeSurfer pial surfaces (pycortex), in the scan's mm.
   data/mni/                    MNI ICBM152 2009a symmetric T1 (skull-stripped), GM and WM maps.
 
 Outputs:
@@ -23,7 +26,11 @@ Outputs:
       (there are none). Not filled per slice: BET left thin gaps along the midline, open to the
       outside in 3-D, that the training masks' per-slice filling would close (7,069 voxels,
       0.4 %, 7 mL); they are left as BET drew them.
-  docs/heads_check.png               both heads' mid slices with the mask outlines.
+  data/heads/s1_head_brain.nii.gz    uint8 0/1 on S1's grid: the MNI brain mask registered onto
+      S1 exactly as onto the mean head. Checked against S1's own pial surfaces (filled, closed as
+      the MNI mask is): the share of that cerebrum inside the mask, and the mask's volume more than
+      5 mm outside it above the cerebellum (printed, and drawn in the picture).
+  docs/heads_check.png               the heads' mid slices with the mask outlines.
 Unless --no-colin-check, the same registration also labels Colin27 (about 2 minutes more); its
 Dice against the BET mask says how accurate the mean head's registration labelling is. Colin27
 only checks the method: nothing of it goes into the mean head's mask.
@@ -215,6 +222,32 @@ def register_mni(head, head_aff, t1, t1_aff, mni_mask, name, syn_iters, syn_marg
     return warped
 
 
+def pial_cerebrum(paths, img):
+    """The cerebrum inside FreeSurfer pial surfaces (GIFTI, in the scan's world mm) on `img`'s grid:
+    each hemisphere's triangles sampled every sixth of an edge into voxels (a closed shell), its
+    inside filled, both hemispheres joined, then closed and filled as the MNI mask is (so that the
+    sulcal CSF between gyri counts, as in every mask here)."""
+    to_voxels = np.linalg.inv(img.affine)
+    cerebrum = np.zeros(img.shape, bool)
+    for path in paths:
+        surface = nib.load(path)
+        vox = surface.darrays[0].data.astype(np.float64) @ to_voxels[:3, :3].T + to_voxels[:3, 3]
+        tri = surface.darrays[1].data
+        a, b, c = vox[tri[:, 0]], vox[tri[:, 1]], vox[tri[:, 2]]
+        shell = np.zeros(img.shape, bool)
+        n = 6
+        for i in range(n + 1):
+            for j in range(n + 1 - i):
+                p = np.rint((a * i + b * j + c * (n - i - j)) / n).astype(int)
+                shell[tuple(p.T)] = True
+        cerebrum |= ndimage.binary_fill_holes(shell)
+    pad = 10
+    padded = np.pad(cerebrum, pad)
+    ball = chamfer_ball(CLOSING_RADIUS)
+    padded = ndimage.binary_erosion(ndimage.binary_dilation(padded, ball), ball, border_value=1)
+    return fill_holes_all(padded)[pad:-pad, pad:-pad, pad:-pad]
+
+
 def finish_mask(warped):
     mask = largest_component(warped > 0.5)
     return fill_holes_all(mask)
@@ -342,6 +375,29 @@ def main():
     head_mask = finish_mask(warped)
     save_mask(head_mask, head_img, f"{HEADS}/mean_head_brain.nii.gz")
 
+    # S1: registration, checked against its own pial surfaces.
+    s1_img = load(f"{HEADS}/s1_head.nii.gz")
+    s1 = np.asanyarray(s1_img.dataobj)
+    s1_mask = finish_mask(register_mni(s1, s1_img.affine, t1, t1_img.affine, mni_mask, "S1",
+                                       syn_iters, args.syn_margin))
+    save_mask(s1_mask, s1_img, f"{HEADS}/s1_head_brain.nii.gz")
+    pial = pial_cerebrum([f"{HEADS}/s1_pia_lh.gii", f"{HEADS}/s1_pia_rh.gii"], s1_img)
+    # Dice in the upper half of the cerebrum's height only: lower down, the cerebellum and
+    # brainstem belong to the brain but not to the pial surfaces.
+    codes = nib.aff2axcodes(s1_img.affine)
+    si_axis = next(i for i, c in enumerate(codes) if c in "SI")
+    rows = np.nonzero(pial.any(axis=tuple(i for i in range(3) if i != si_axis)))[0]
+    middle = (rows.min() + rows.max()) // 2
+    upper = [slice(None)] * 3
+    upper[si_axis] = slice(middle, None) if codes[si_axis] == "S" else slice(None, middle + 1)
+    upper = tuple(upper)
+    s1_check = {
+        "pial cerebrum mL": volume_ml(pial, s1_img.affine),
+        "share of it inside the mask": float((pial & s1_mask).sum() / pial.sum()),
+        "Dice in the cerebrum's upper half": dice(s1_mask[upper], pial[upper]),
+    }
+    log("S1 against its pial surfaces: " + ", ".join(f"{k} {v:.3f}" for k, v in s1_check.items()))
+
     colin_vol = np.asanyarray(colin.dataobj)
     colin_rows = [(colin_mask, (1.0, 0.0, 0.0))]  # red: BET; cyan: registration
     colin_reg = None
@@ -361,16 +417,20 @@ def main():
         [
             (head, head_img.affine, [(head_mask, red)]),
             (colin_vol, colin.affine, colin_rows),
+            (s1, s1_img.affine, [(s1_mask, red), (pial, (0.0, 1.0, 0.0))]),
         ],
         [
             (["pydeface mean head: ", "MNI ICBM152 brain mask by registration"], [white, red]),
             colin_caption,
+            (["pycortex S1 (held out): ", "MNI registration", ", ",
+              "its FreeSurfer pial surfaces (filled)"], [white, red, white, (0.0, 1.0, 0.0)]),
         ],
         CHECK_PNG,
     )
     log(f"wrote {CHECK_PNG} ({os.path.getsize(CHECK_PNG) // 1024} KB)")
 
-    for name, img, mask in (("mean head", head_img, head_mask), ("Colin27", colin, colin_mask)):
+    for name, img, mask in (("mean head", head_img, head_mask), ("Colin27", colin, colin_mask),
+                            ("S1", s1_img, s1_mask)):
         zooms = ", ".join(f"{z:.4g}" for z in img.header.get_zooms()[:3])
         log(f"{name}: {img.shape}, voxels {zooms} mm, brain {volume_ml(mask, img.affine):.0f} mL")
     if colin_reg is not None:
