@@ -301,7 +301,8 @@ pub fn segment_all(state: AppState, export: bool) {
         model.config.n_channels,
         &card.preprocessing,
         &card.postprocess,
-    );
+    )
+    .map(|segmenter| segmenter.with_threshold(card.volume_threshold()));
     let mut segmenter = match segmenter {
         Ok(segmenter) => segmenter,
         Err(e) => return state.notice.set(Some(e.to_string())),

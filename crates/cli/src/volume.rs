@@ -43,7 +43,8 @@ pub fn predict_volume(
         &checkpoint.card.preprocessing,
         &checkpoint.card.postprocess,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?
+    .with_threshold(checkpoint.card.volume_threshold());
     let steps = segmenter.steps(volume);
     let mut notes = BTreeSet::new();
     let mut progress = Progress::new(&input.label, steps.len());

@@ -55,6 +55,11 @@ impl LabelVolume {
         self.dims
     }
 
+    /// Voxel size along i, j, k in mm.
+    pub fn spacing(&self) -> [f32; 3] {
+        self.spacing
+    }
+
     /// Puts the row-major mask of slice `index` (as cut by `slicing`) onto its voxels.
     pub fn store(&mut self, slicing: &Slicing, index: usize, mask: &[u8]) {
         slicing.store(&mut self.data, index, mask);

@@ -17,6 +17,7 @@ mod labels;
 mod mask;
 mod medical;
 mod mesh;
+mod morphology;
 mod nifti;
 mod normalize;
 mod npy;
@@ -46,6 +47,7 @@ pub use medical::{
     decode_file, decode_files, file_stem, orientation_codes, Content, Decoded, FileInfo, Window,
 };
 pub use mesh::{class_surface, classes_present, surface_file_name, Surface};
+pub use morphology::open;
 pub use nifti::{decode_nifti, encode_nifti_u8, encode_nifti_u8_gz, is_nifti, Volume, MAX_VOXELS};
 pub use normalize::{volume_normalization, Normalization};
 pub use npy::{decode_npy_f32, encode_npy_f32};

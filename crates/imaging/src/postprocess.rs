@@ -1,5 +1,5 @@
-//! 3-D clean-up of label volumes: keep the largest connected piece of each class, fill the
-//! holes inside it.
+//! 3-D clean-up of label volumes: open each class by a ball (cutting narrow bridges), keep the
+//! largest connected piece of each class, fill the holes inside it.
 //!
 //! A network that segments a volume slice by slice leaves specks and pinholes that no slice can
 //! see are wrong; a model card can ask for them to be removed (`"postprocess"`). The steps are
@@ -18,24 +18,46 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-/// Post-processing steps a model card may declare (serde: snake_case strings in a list, e.g.
-/// `"postprocess": ["largest_component", "fill_holes"]`).
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+/// Post-processing steps a model card may declare (serde: snake_case strings, or an object for
+/// a step with settings, in a list, e.g.
+/// `"postprocess": [{"opening": {"radius_mm": 4}}, "largest_component", "fill_holes"]`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 #[serde(rename_all = "snake_case")]
 pub enum PostStep {
+    /// [`crate::open`]: each class opened by a ball of `radius_mm`.
+    Opening {
+        /// The ball's radius in mm (voxel spacing taken into account).
+        radius_mm: f32,
+    },
     /// [`keep_largest_component`].
     LargestComponent,
     /// [`fill_holes`].
     FillHoles,
 }
 
-/// Applies `steps` to `labels` in order.
+impl PostStep {
+    /// Why a card's step cannot run, if it cannot: an opening radius that is not a positive
+    /// number of mm up to 50.
+    pub fn problem(&self) -> Option<String> {
+        match *self {
+            PostStep::Opening { radius_mm } if !(radius_mm > 0.0 && radius_mm <= 50.0) => Some(
+                format!("the opening radius must be above 0 and at most 50 mm, not {radius_mm}"),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// Applies `steps` to `labels` (voxel `spacing` in mm) in order.
 ///
 /// # Panics
-/// As [`keep_largest_component`] and [`fill_holes`].
-pub fn apply(steps: &[PostStep], labels: &mut [u8], dims: [usize; 3]) {
+/// As [`keep_largest_component`], [`fill_holes`] and [`crate::open`].
+pub fn apply(steps: &[PostStep], labels: &mut [u8], dims: [usize; 3], spacing: [f32; 3]) {
     for step in steps {
-        match step {
+        match *step {
+            PostStep::Opening { radius_mm } => {
+                crate::morphology::open(labels, dims, spacing, radius_mm)
+            }
             PostStep::LargestComponent => keep_largest_component(labels, dims),
             PostStep::FillHoles => fill_holes(labels, dims),
         }
@@ -525,11 +547,12 @@ mod tests {
             &[PostStep::LargestComponent, PostStep::FillHoles],
             &mut both,
             [n, n, n],
+            [1.0; 3],
         );
         assert_eq!(both[at(n, 7, 7, 7)], 0);
         assert_eq!(both[at(n, 3, 3, 3)], 1);
         assert_eq!(both.iter().filter(|&&v| v == 1).count(), 125);
-        apply(&[], &mut data.clone(), [n, n, n]);
+        apply(&[], &mut data.clone(), [n, n, n], [1.0; 3]);
     }
 
     #[test]
@@ -540,6 +563,7 @@ mod tests {
                 &[PostStep::LargestComponent, PostStep::FillHoles],
                 &mut empty,
                 dims,
+                [1.0; 3],
             );
         }
         // A line along each axis: components along it, no holes.
@@ -556,6 +580,7 @@ mod tests {
             &[PostStep::LargestComponent, PostStep::FillHoles],
             &mut one,
             [1, 1, 1],
+            [1.0; 3],
         );
         assert_eq!(one, [3]);
     }
@@ -586,10 +611,23 @@ mod tests {
 
     #[test]
     fn steps_read_from_a_card() {
-        let json = r#"["largest_component","fill_holes"]"#;
+        let json = r#"[{"opening":{"radius_mm":4.0}},"largest_component","fill_holes"]"#;
         let steps: Vec<PostStep> = serde_json::from_str(json).unwrap();
-        assert_eq!(steps, [PostStep::LargestComponent, PostStep::FillHoles]);
+        assert_eq!(
+            steps,
+            [
+                PostStep::Opening { radius_mm: 4.0 },
+                PostStep::LargestComponent,
+                PostStep::FillHoles
+            ]
+        );
         assert_eq!(serde_json::to_string(&steps).unwrap(), json);
         assert!(serde_json::from_str::<PostStep>(r#""largestComponent""#).is_err());
+        assert!(serde_json::from_str::<PostStep>(r#""opening""#).is_err());
+        assert!(steps.iter().all(|s| s.problem().is_none()));
+        for bad in [0.0, -2.0, 51.0, f32::NAN] {
+            let problem = PostStep::Opening { radius_mm: bad }.problem().unwrap();
+            assert!(problem.contains("opening radius"), "{problem}");
+        }
     }
 }

@@ -70,6 +70,7 @@ pub struct VolumeSegmenter {
     channels: usize,
     scaling: Normalization,
     postprocess: Vec<PostStep>,
+    threshold: f32,
     labels: LabelVolume,
     evidence: Evidence,
 }
@@ -105,9 +106,19 @@ impl VolumeSegmenter {
             channels,
             scaling,
             postprocess: postprocess.to_vec(),
+            threshold: 0.5,
             labels: LabelVolume::new(volume),
             evidence: Evidence::Labels,
         })
+    }
+
+    /// A one-output (sigmoid) model's voxel is foreground where its probability, averaged over
+    /// the planes run, is above `threshold` (the card's; 0.5 unless it says otherwise). A model
+    /// that labels the surroundings of its target too generously is made tighter this way
+    /// without retraining. Multi-class models take the most probable class whatever it is.
+    pub fn with_threshold(mut self, threshold: f32) -> VolumeSegmenter {
+        self.threshold = threshold;
+        self
     }
 
     /// The scaling every slice gets (the card's rule over the whole frame).
@@ -166,7 +177,12 @@ impl VolumeSegmenter {
             )));
         }
         if self.choice != PlaneChoice::All {
-            let mask = mask_from_logits(logits, classes, height, width);
+            let mut mask = mask_from_logits(logits, classes, height, width);
+            if classes == 1 && self.threshold != 0.5 {
+                for (label, &logit) in mask.data.iter_mut().zip(logits) {
+                    *label = u8::from(sigmoid(logit) > self.threshold);
+                }
+            }
             self.labels.store(&slicing, index, &mask.data);
             return Ok(());
         }
@@ -216,12 +232,13 @@ impl VolumeSegmenter {
     /// The label map: fused over the planes if several ran, then post-processed.
     pub fn finish(mut self) -> LabelVolume {
         if let Evidence::Probabilities { classes, sums } = &self.evidence {
-            let planes = self.choice.planes().len() as u32;
+            let planes = self.choice.planes().len() as f64;
             let voxels = self.labels.data.len();
+            let needed = f64::from(self.threshold) * 255.0 * planes;
             for (v, label) in self.labels.data.iter_mut().enumerate() {
                 *label = if *classes == 1 {
-                    // Mean probability above one half.
-                    u8::from(2 * u32::from(sums[v]) > 255 * planes)
+                    // Mean probability (in 1/255 steps) above the threshold.
+                    u8::from(f64::from(sums[v]) > needed)
                 } else {
                     let mut best = 0;
                     for c in 1..*classes {
@@ -233,8 +250,8 @@ impl VolumeSegmenter {
                 };
             }
         }
-        let dims = self.labels.dims();
-        apply(&self.postprocess, &mut self.labels.data, dims);
+        let (dims, spacing) = (self.labels.dims(), self.labels.spacing());
+        apply(&self.postprocess, &mut self.labels.data, dims, spacing);
         self.labels
     }
 }
@@ -330,6 +347,32 @@ mod tests {
             .steps(&v)
             .len();
         assert_eq!(steps, 8 + 10 + 12);
+    }
+
+    #[test]
+    fn the_threshold_decides_a_sigmoid_models_voxels() {
+        // Bright voxels get p = sigmoid(4) ≈ 0.982: above 0.9, below 0.99, in one plane or three.
+        let v = cube();
+        let norm = Normalization::Percentile {
+            low: 0.0,
+            high: 100.0,
+        };
+        let boxed = v.data.iter().filter(|&&x| x > 100.0).count();
+        for choice in [PlaneChoice::One(Plane::Coronal), PlaneChoice::All] {
+            for (threshold, expected) in [(0.9, boxed), (0.99, 0)] {
+                let mut seg = VolumeSegmenter::new(&v, 0, choice, 1, &norm, &[])
+                    .unwrap()
+                    .with_threshold(threshold);
+                for (plane, index) in seg.steps(&v) {
+                    let input = seg.input(&v, plane, index).unwrap();
+                    let logits: Vec<f32> = input.data.iter().map(|x| 8.0 * (x - 0.5)).collect();
+                    seg.add(&v, plane, index, &logits, 1).unwrap();
+                }
+                let labels = seg.finish().data;
+                let found = labels.iter().filter(|&&l| l == 1).count();
+                assert_eq!(found, expected, "{choice:?} at {threshold}");
+            }
+        }
     }
 
     #[test]

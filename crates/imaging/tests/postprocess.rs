@@ -1,5 +1,6 @@
 //! Label post-processing against scipy.ndimage, voxel for voxel: random label volumes and what
-//! `scipy.ndimage.label` (largest component) and `binary_fill_holes` make of them, per class,
+//! `scipy.ndimage.label` (largest component), `binary_fill_holes` and `binary_opening` by a
+//! ball in mm make of them, per class,
 //! written by `scripts/fixtures/make_postprocess_fixtures.py` into `tests/fixtures/postprocess/`
 //! (committed; `cases.json` says how).
 
@@ -8,7 +9,7 @@ use std::path::PathBuf;
 
 use flate2::read::GzDecoder;
 use serde_json::Value;
-use unet_imaging::{fill_holes, keep_largest_component, postprocess, PostStep};
+use unet_imaging::{fill_holes, keep_largest_component, open, postprocess, PostStep};
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/postprocess")
@@ -87,14 +88,34 @@ fn assert_same(got: &[u8], want: &[u8], dims: [usize; 3], what: &str) {
     );
 }
 
+impl Case {
+    /// The case's opening: radius in mm and voxel spacing.
+    fn opening(&self) -> (f32, [f32; 3]) {
+        let radius = self.expected["opening"]["radius_mm"]
+            .as_f64()
+            .expect("a radius") as f32;
+        let spacing: Vec<f32> = self.expected["opening"]["spacing"]
+            .as_array()
+            .expect("a spacing")
+            .iter()
+            .map(|s| s.as_f64().expect("mm") as f32)
+            .collect();
+        (radius, spacing.try_into().expect("three spacings"))
+    }
+}
+
 fn check(kind: &str, run: impl Fn(&mut [u8], [usize; 3])) {
+    check_cases(kind, |labels, case| run(labels, case.dims));
+}
+
+fn check_cases(kind: &str, run: impl Fn(&mut [u8], &Case)) {
     let cases = cases();
     assert!(cases.len() >= 4, "fixtures missing");
     let mut changed = 0;
     for case in &cases {
         let want = case.expected(kind);
         let mut got = case.input.clone();
-        run(&mut got, case.dims);
+        run(&mut got, case);
         assert_same(&got, &want, case.dims, &format!("{} {kind}", case.name));
         changed += want.iter().zip(&case.input).filter(|(a, b)| a != b).count();
     }
@@ -118,6 +139,32 @@ fn both_steps_in_order_match_scipy() {
             &[PostStep::LargestComponent, PostStep::FillHoles],
             labels,
             dims,
+            [1.0; 3],
+        )
+    });
+}
+
+#[test]
+fn opening_matches_scipy_binary_opening_by_a_ball_in_mm() {
+    check_cases("open", |labels, case| {
+        let (radius, spacing) = case.opening();
+        open(labels, case.dims, spacing, radius);
+    });
+}
+
+#[test]
+fn the_brain_cards_chain_matches_scipy() {
+    check_cases("open_all", |labels, case| {
+        let (radius_mm, spacing) = case.opening();
+        postprocess(
+            &[
+                PostStep::Opening { radius_mm },
+                PostStep::LargestComponent,
+                PostStep::FillHoles,
+            ],
+            labels,
+            case.dims,
+            spacing,
         )
     });
 }

@@ -74,10 +74,17 @@ pub fn brain_card(command: &str, state: &State, record: Option<&EpochRecord>) ->
             "trained by unet-web with burn (Rust), `{command}`, {} epochs of {} steps × {} crops of {}², {} in total",
             s.epochs, s.steps, s.batch, s.size, clock(state.seconds as f32)
         ),
-        // Chosen by measurement on the held-out head (BENCHMARKS.md): the three planes averaged
-        // beat any single plane, and the 3-D clean-up removes stray blobs in the neck.
+        // Chosen by measurement on the held-out heads (BENCHMARKS.md): the three planes averaged
+        // beat any single plane; a 3 mm opening cuts the bridges to the neck and skull base, the
+        // 3-D clean-up removes what they held; threshold and radius by
+        // scripts/bench/brain_postprocess_cv.py.
         plane: Some("all".into()),
-        postprocess: vec![PostStep::LargestComponent, PostStep::FillHoles],
+        postprocess: vec![
+            PostStep::Opening { radius_mm: 3.0 },
+            PostStep::LargestComponent,
+            PostStep::FillHoles,
+        ],
+        threshold: Some(0.65),
         metrics,
         extra,
     }

@@ -43,10 +43,16 @@ pub struct ModelCard {
     /// for the three planes' probabilities averaged; if any.
     #[serde(default)]
     pub plane: Option<String>,
-    /// 3-D post-processing of volume label maps (`largest_component`, `fill_holes`), in order.
-    /// Declared by the model, so that other models' label maps are left as predicted.
+    /// 3-D post-processing of volume label maps (`{"opening": {"radius_mm": R}}`,
+    /// `largest_component`, `fill_holes`), in order. Declared by the model, so that other
+    /// models' label maps are left as predicted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub postprocess: Vec<PostStep>,
+    /// For a one-output (sigmoid) model's volumes: the mean foreground probability over the
+    /// planes run that a voxel needs (0.5 if absent). Chosen with the card's post-processing
+    /// (scripts/bench/brain_postprocess_cv.py for the brain model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f32>,
     /// Measured figures, e.g. `"dice_heldout": 0.97`.
     #[serde(default)]
     pub metrics: BTreeMap<String, f64>,
@@ -100,6 +106,7 @@ impl ModelCard {
             provenance: format!("imported from {file_name}"),
             plane: None,
             postprocess: Vec::new(),
+            threshold: None,
             metrics: BTreeMap::new(),
             extra: BTreeMap::new(),
         }
@@ -130,7 +137,23 @@ impl ModelCard {
                 bad.name, bad.colour
             )));
         }
+        if let Some(problem) = self.postprocess.iter().find_map(PostStep::problem) {
+            return Err(CheckpointError::Card(format!("postprocess: {problem}")));
+        }
+        if let Some(t) = self.threshold {
+            if !(t > 0.0 && t < 1.0) {
+                return Err(CheckpointError::Card(format!(
+                    "threshold {t}: a probability strictly between 0 and 1 is needed"
+                )));
+            }
+        }
         Ok(())
+    }
+
+    /// The mean foreground probability a one-output model's voxel needs (the card's
+    /// `threshold`, else 0.5).
+    pub fn volume_threshold(&self) -> f32 {
+        self.threshold.unwrap_or(0.5)
     }
 
     /// How volumes are cut: the card's `plane` (`all`: the three planes averaged), else axial.
@@ -183,6 +206,26 @@ mod tests {
         assert_eq!(four.classes.len(), 4);
         assert!(four.check_against(&UNetConfig::new(1, 4)).is_ok());
         assert!(four.check_against(&UNetConfig::new(1, 3)).is_err());
+    }
+
+    #[test]
+    fn threshold_and_opening_are_checked() {
+        let config = UNetConfig::new(1, 1);
+        let mut card = ModelCard::for_bare_checkpoint("m.pth", &config);
+        assert_eq!(card.volume_threshold(), 0.5);
+        card.threshold = Some(0.65);
+        card.postprocess = vec![PostStep::Opening { radius_mm: 4.0 }];
+        assert!(card.check_against(&config).is_ok());
+        assert_eq!(card.volume_threshold(), 0.65);
+        for bad in [0.0, 1.0, -0.2, f32::NAN] {
+            card.threshold = Some(bad);
+            let err = card.check_against(&config).unwrap_err().to_string();
+            assert!(err.contains("threshold"), "{err}");
+        }
+        card.threshold = None;
+        card.postprocess = vec![PostStep::Opening { radius_mm: 0.0 }];
+        let err = card.check_against(&config).unwrap_err().to_string();
+        assert!(err.contains("opening radius"), "{err}");
     }
 
     #[test]

@@ -138,8 +138,11 @@ test('"segment all" reaches every slice and the NIfTI export equals unet predict
   const labels = exported.data;
   assert.equal(labels.length, 33 * 41 * 25);
   assert.ok(labels.every((v) => v === 0 || v === 1), 'labels are 0/1');
+  // A 2 mm block from inside a brain is outside the brain model's input policy (a whole head):
+  // its card's threshold and opening leave it (nearly) empty. The whole-head test below compares
+  // a real brain's label map with unet predict's.
   const foreground = labels.reduce((n, v) => n + v, 0);
-  assert.ok(foreground > 0 && foreground < labels.length, `${foreground} foreground voxels`);
+  assert.ok(foreground < labels.length, `${foreground} foreground voxels`);
 
   const cli = readNifti(cliVolumeMask(defaultModelPath(), VOLUME));
   assert.deepEqual(cli.dims, exported.dims);
