@@ -3,8 +3,10 @@
 #   1. averages the weights of the run's last epochs (scripts/data/average_checkpoints.py),
 #   2. scores the average on the template's held-out slabs (`unet eval`) for the card's
 #      dice_template_slabs (a regression guard, not the model's accuracy),
-#   3. runs it and deepbet on the held-out head, Colin27 (scripts/bench/brain_peers.sh), and puts
-#      those figures into the card (colin27_*, deepbet_colin27_*),
+#   3. runs it and deepbet on the three held-out heads, Colin27, FSL's MNI152 and pycortex's S1
+#      (scripts/bench/brain_peers.sh), and puts those figures into the card (colin27_*,
+#      deepbet_colin27_*, ...); the card's threshold and opening are `unet train`'s
+#      (crates/train/src/card.rs), chosen by scripts/bench/brain_postprocess_cv.py,
 #   4. embeds the card and writes assets/models/brain-extraction.{unet.safetensors,card.json}.
 #
 #   scripts/data/ship_brain_model.sh [RUN_DIR] [EPOCHS_TO_AVERAGE]    # defaults: runs/brain 5
@@ -43,9 +45,11 @@ metrics.pop("epoch", None)
 open(out, "w").write(json.dumps(card))
 PY
 
-# The held-out head, with the peer, into the card.
-scripts/bench/brain_peers.sh --model "$run/average.unet.safetensors" --card "$run/card.json" \
-  --json "$run/colin27.json"
+# The held-out heads, with the peer, into the card (colin27_*, mni152_head_*, s1_head_*).
+for head in colin27:colin27_brain mni152_head:mni152_head_brain s1_head:s1_head_brain; do
+  scripts/bench/brain_peers.sh --model "$run/average.unet.safetensors" --card "$run/card.json" \
+    --json "$run/${head%%:*}.json" "data/heads/${head%%:*}.nii.gz" "data/heads/${head##*:}.nii.gz"
+done
 
 "$unet" convert --force "$run/average.unet.safetensors" --card "$run/card.json" \
   -o assets/models/brain-extraction.unet.safetensors
