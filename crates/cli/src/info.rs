@@ -128,6 +128,17 @@ fn model(path: &Path) -> Result<(), String> {
         .map(|(i, c)| format!("{i}={} {}", c.name, c.colour))
         .collect();
     println!("classes:       {}", classes.join(", "));
+    // How a volume becomes a label map: what `unet predict` will do with this card.
+    println!("volumes:       planes {}", card.volume_planes().name());
+    if model.config.n_classes == 1 {
+        println!("threshold:     {}", card.volume_threshold());
+    }
+    if !card.postprocess.is_empty() {
+        println!(
+            "postprocess:   {}",
+            serde_json::to_string(&card.postprocess).unwrap_or_default()
+        );
+    }
     if !card.metrics.is_empty() {
         let metrics: Vec<String> = card
             .metrics

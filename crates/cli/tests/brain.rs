@@ -1,5 +1,6 @@
 //! The brain-extraction model end to end on the real MNI template (scripts/data/fetch_mni.sh):
-//! the shipped weights reach the model card's Dice on held-out slices, and `unet train`
+//! the shipped weights reach the model card's Dice on held-out slices, a real head's volume
+//! (scripts/data/fetch_heads.sh) comes back as a label map on its own grid, and `unet train`
 //! checkpoints, resumes and refuses to resume with other settings.
 
 mod common;
@@ -176,15 +177,28 @@ fn train_checkpoints_resumes_and_refuses_other_settings() {
         out.join("best.unet.safetensors").to_str().unwrap(),
     ]));
     assert!(info.contains("Brain extraction"), "{info}");
+    // ... and the shipped card's volume settings, so a retrained model segments volumes alike.
+    assert!(info.contains("volumes:       planes all"), "{info}");
+    assert!(info.contains("threshold:     0.65"), "{info}");
+    assert!(
+        info.contains(
+            r#"postprocess:   [{"opening":{"radius_mm":3.0}},"largest_component","fill_holes"]"#
+        ),
+        "{info}"
+    );
     let _ = std::fs::remove_dir_all(out);
 }
 
 #[test]
-fn the_template_volume_gets_a_brain_label_map_in_its_own_geometry() {
-    use unet_imaging::decode_nifti;
+fn a_head_volume_gets_a_brain_label_map_in_its_own_geometry() {
+    use unet_imaging::{decode_nifti, Plane};
     let out = scratch("volume");
-    let data = data();
-    let t1 = data.join("mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz");
+    let heads = root().join("data/heads");
+    let head = heads.join("mean_head.nii.gz");
+    assert!(
+        head.exists(),
+        "the heads are missing: run scripts/data/fetch_heads.sh"
+    );
     let model = root().join("assets/models/brain-extraction.unet.safetensors");
     let stdout = ok(&unet(&[
         "predict",
@@ -194,34 +208,34 @@ fn the_template_volume_gets_a_brain_label_map_in_its_own_geometry() {
         "coronal",
         "--out",
         out.to_str().unwrap(),
-        t1.to_str().unwrap(),
+        head.to_str().unwrap(),
     ]));
-    assert!(stdout.contains("233 coronal slices"), "{stdout}");
     let read = |p: &Path| decode_nifti(&std::fs::read(p).unwrap()).unwrap();
-    let labels = read(&out.join("mni_icbm152_t1_tal_nlin_sym_09a_converted.mask.nii.gz"));
-    let input = read(&t1);
+    let input = read(&head);
+    let coronal = input.slicing(Plane::Coronal).count();
+    assert!(
+        stdout.contains(&format!("{coronal} coronal slices")),
+        "{stdout}"
+    );
+    let labels = read(&out.join("mean_head.mask.nii.gz"));
     assert_eq!((labels.dims, labels.spacing), (input.dims, input.spacing));
     assert_eq!(labels.affine, input.affine);
-    // Against the tissue maps' brain (GM + WM > 0.5). The template is skull-stripped, unlike
-    // anything the model trained on, so this guards the volume path on real data and records
-    // the known limitation; it is not the model's accuracy on heads.
-    let gm = read(&data.join("mni_icbm152_gm_tal_nlin_sym_09a_converted.nii.gz"));
-    let wm = read(&data.join("mni_icbm152_wm_tal_nlin_sym_09a_converted.nii.gz"));
-    let (mut both, mut predicted, mut reference) = (0usize, 0usize, 0usize);
-    for ((&l, &g), &w) in labels.data.iter().zip(&gm.data).zip(&wm.data) {
-        let (p, r) = (l > 0.0, g + w > 127.5);
+    let reference = read(&heads.join("mean_head_brain.nii.gz"));
+    let (mut both, mut predicted, mut truth) = (0usize, 0usize, 0usize);
+    for (&l, &r) in labels.data.iter().zip(&reference.data) {
+        let (p, r) = (l > 0.0, r > 0.5);
         both += usize::from(p && r);
         predicted += usize::from(p);
-        reference += usize::from(r);
+        truth += usize::from(r);
     }
-    let dice = 2.0 * both as f64 / (predicted + reference) as f64;
+    let dice = 2.0 * both as f64 / (predicted + truth) as f64;
     assert!(dice >= VOLUME_DICE, "Dice {dice}");
     let _ = std::fs::remove_dir_all(out);
 }
 
-/// Measured 0.156 with the shipped v2 weights (0.656 with v1): skull-stripped input is out of its
-/// training distribution (the model card's `limitations`), and v2, trained on a real head,
-/// leaves most of a brain without a skull around it unlabelled. The bound only catches a broken
-/// volume path or orientation (an inverted orientation scores about 0); accuracy on heads is
-/// tested on Colin27 in heldout_head.rs.
-const VOLUME_DICE: f64 = 0.1;
+/// pydeface's mean head (176×256×256 at 1×0.98×0.98 mm, anisotropic) is the real head the
+/// model trained on, so this is no measure of accuracy (heldout_head.rs and BENCHMARKS.md are):
+/// it checks the volume path's geometry end to end, where a slice put back transposed or flipped
+/// top to bottom would score far lower. (The skull-stripped MNI template it replaced here is
+/// outside the model's input policy: the card's threshold and opening leave it nearly empty.)
+const VOLUME_DICE: f64 = 0.85;

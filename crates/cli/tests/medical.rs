@@ -94,9 +94,12 @@ fn a_series_folder_and_its_nifti_give_the_same_label_map() {
             }
         }
     }
+    // Enough brain for the comparison to mean something. This 2 mm block from inside a brain is
+    // outside the brain model's input policy (a whole head): since its card's threshold (0.65)
+    // the sagittal plane labels about 1.4 % of it (13 % at 0.5; BENCHMARKS.md).
     let fraction = brain as f64 / (33 * 41 * 25) as f64;
     assert!(
-        (0.05..0.8).contains(&fraction),
+        (0.005..0.8).contains(&fraction),
         "a head has some brain: {fraction}"
     );
     let _ = std::fs::remove_dir_all(out);

@@ -26,8 +26,9 @@ use serde::{Deserialize, Serialize};
 pub enum PostStep {
     /// [`crate::open`]: each class opened by a ball of `radius_mm`.
     Opening {
-        /// The ball's radius in mm (voxel spacing taken into account).
-        radius_mm: f32,
+        /// The ball's radius in mm (voxel spacing taken into account). f64 so that a card's
+        /// decimal reads back as written.
+        radius_mm: f64,
     },
     /// [`keep_largest_component`].
     LargestComponent,
@@ -56,7 +57,7 @@ pub fn apply(steps: &[PostStep], labels: &mut [u8], dims: [usize; 3], spacing: [
     for step in steps {
         match *step {
             PostStep::Opening { radius_mm } => {
-                crate::morphology::open(labels, dims, spacing, radius_mm)
+                crate::morphology::open(labels, dims, spacing, radius_mm as f32)
             }
             PostStep::LargestComponent => keep_largest_component(labels, dims),
             PostStep::FillHoles => fill_holes(labels, dims),
@@ -625,7 +626,7 @@ mod tests {
         assert!(serde_json::from_str::<PostStep>(r#""largestComponent""#).is_err());
         assert!(serde_json::from_str::<PostStep>(r#""opening""#).is_err());
         assert!(steps.iter().all(|s| s.problem().is_none()));
-        for bad in [0.0, -2.0, 51.0, f32::NAN] {
+        for bad in [0.0, -2.0, 51.0, f64::NAN] {
             let problem = PostStep::Opening { radius_mm: bad }.problem().unwrap();
             assert!(problem.contains("opening radius"), "{problem}");
         }

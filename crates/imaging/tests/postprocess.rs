@@ -155,10 +155,12 @@ fn opening_matches_scipy_binary_opening_by_a_ball_in_mm() {
 #[test]
 fn the_brain_cards_chain_matches_scipy() {
     check_cases("open_all", |labels, case| {
-        let (radius_mm, spacing) = case.opening();
+        let (radius, spacing) = case.opening();
         postprocess(
             &[
-                PostStep::Opening { radius_mm },
+                PostStep::Opening {
+                    radius_mm: f64::from(radius),
+                },
                 PostStep::LargestComponent,
                 PostStep::FillHoles,
             ],

@@ -52,7 +52,7 @@ pub struct ModelCard {
     /// planes run that a voxel needs (0.5 if absent). Chosen with the card's post-processing
     /// (scripts/bench/brain_postprocess_cv.py for the brain model).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<f32>,
+    pub threshold: Option<f64>,
     /// Measured figures, e.g. `"dice_heldout": 0.97`.
     #[serde(default)]
     pub metrics: BTreeMap<String, f64>,
@@ -153,7 +153,7 @@ impl ModelCard {
     /// The mean foreground probability a one-output model's voxel needs (the card's
     /// `threshold`, else 0.5).
     pub fn volume_threshold(&self) -> f32 {
-        self.threshold.unwrap_or(0.5)
+        self.threshold.unwrap_or(0.5) as f32
     }
 
     /// How volumes are cut: the card's `plane` (`all`: the three planes averaged), else axial.
@@ -217,7 +217,7 @@ mod tests {
         card.postprocess = vec![PostStep::Opening { radius_mm: 4.0 }];
         assert!(card.check_against(&config).is_ok());
         assert_eq!(card.volume_threshold(), 0.65);
-        for bad in [0.0, 1.0, -0.2, f32::NAN] {
+        for bad in [0.0, 1.0, -0.2, f64::NAN] {
             card.threshold = Some(bad);
             let err = card.check_against(&config).unwrap_err().to_string();
             assert!(err.contains("threshold"), "{err}");
