@@ -12,7 +12,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { anatomicalVolume, openApp, ROOT, SAMPLES } from '../lib/setup.mjs';
+import { anatomicalVolume, defaultModelPath, openApp, ROOT, SAMPLES } from '../lib/setup.mjs';
+import { plainVolumeModel, PLAIN_CARD_NAME } from '../lib/cli.mjs';
 import { decodePng } from '../lib/png.mjs';
 import { readNifti } from '../lib/nifti.mjs';
 
@@ -173,6 +174,9 @@ test('the eraser clears and the fill takes the connected region under the pointe
 });
 
 test('a stroke on a volume slice survives plane switches and "Segment all", and exports in that slice only', async () => {
+  // The volume is nibabel's block from inside a brain: the three-plane test below needs the
+  // model to label some of it, so these run under the plain-volume card (see plainVolumeModel).
+  await ctx.app.switchModel(plainVolumeModel(), PLAIN_CARD_NAME);
   await ctx.app.dropFiles([VOLUME]);
   await ctx.page.locator('[data-testid=item][data-name="anatomical.nii"][data-state=done]').waitFor();
   await ctx.app.waitForState('done');
@@ -244,7 +248,7 @@ test('the three-plane view moves with a click and shows the mask in each plane',
   const indexIs = (plane, index) =>
     ctx.page.waitForFunction(([p, i]) => document.querySelector(`[data-plane=${p}]`)?.dataset.index === String(i), [plane, index]);
 
-  // To a voxel the label map labels (the brain model finds few in this small head): first the
+  // To a voxel the label map labels (the brain model finds few in this small block): first the
   // coronal pane at (i, row 24 - k) moves the axial and sagittal slices, then the axial pane at
   // (i, row 40 - j) the coronal one.
   const [download] = await Promise.all([ctx.page.waitForEvent('download'), byId('export-nifti').click()]);
@@ -295,6 +299,7 @@ test('the three-plane view moves with a click and shows the mask in each plane',
 
   await byId('three-planes').uncheck();
   assert.equal(await byId('plane-views').count(), 0, 'the single-plane view alone again');
+  await ctx.app.switchModel(defaultModelPath(), 'Brain extraction (T1 MRI)');
 });
 
 

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { anatomicalVolume, openApp, ROOT, defaultModelPath } from '../lib/setup.mjs';
-import { CLI, cliVolumeMask } from '../lib/cli.mjs';
+import { cliVolumeMask, plainVolumeModel, PLAIN_CARD_NAME } from '../lib/cli.mjs';
 import { blockMean, readNifti, writeNifti } from '../lib/nifti.mjs';
 
 // 33×41×25 int16 head, big-endian, 2 mm, sform: i → left, j → anterior, k → superior.
@@ -251,24 +251,7 @@ test('a DICOM image shows its own window and its file info', async () => {
 // shuffled against slice order, plus a localizer of another series and a README.
 const SERIES = path.join(ROOT, 'crates/imaging/tests/data/series/anatomical');
 
-// The series is nibabel's block from inside a brain: outside the shipped brain card's input
-// policy (a whole head), so its threshold (0.65) and opening leave the label map empty, and a SEG
-// of nothing would prove little. The series test runs the same weights under a card with the
-// plain volume settings (mean probability above 0.5, no opening), made by `unet convert --card`.
-const PLAIN_CARD_NAME = 'Brain extraction, volumes at 0.5';
-function plainVolumeModel() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plain-model-'));
-  const card = JSON.parse(fs.readFileSync(path.join(ROOT, 'assets/models/brain-extraction.card.json'), 'utf8'));
-  card.name = PLAIN_CARD_NAME;
-  delete card.threshold;
-  card.postprocess = ['largest_component', 'fill_holes'];
-  const cardPath = path.join(dir, 'card.json');
-  fs.writeFileSync(cardPath, JSON.stringify(card));
-  const model = path.join(dir, 'brain-plain.unet.safetensors');
-  execFileSync(CLI, ['convert', defaultModelPath(), '--card', cardPath, '-o', model], { stdio: ['ignore', 'ignore', 'pipe'] });
-  return model;
-}
-
+// The series is nibabel's block from inside a brain: see plainVolumeModel.
 test('dropped DICOM files stack into one series volume and export like unet predict', async () => {
   const model = plainVolumeModel();
   await ctx.app.switchModel(model, PLAIN_CARD_NAME);
