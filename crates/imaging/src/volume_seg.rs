@@ -301,11 +301,24 @@ mod tests {
 
     /// A "model" that calls bright input brain: logit = 8·(x − 0.5), plus `bias`.
     fn run(volume: &Volume, choice: PlaneChoice, bias: [f32; 3], post: &[PostStep]) -> Vec<u8> {
+        run_at(volume, choice, bias, post, 0.5)
+    }
+
+    /// [`run`] with the card's `threshold`.
+    fn run_at(
+        volume: &Volume,
+        choice: PlaneChoice,
+        bias: [f32; 3],
+        post: &[PostStep],
+        threshold: f32,
+    ) -> Vec<u8> {
         let norm = Normalization::Percentile {
             low: 0.0,
             high: 100.0,
         };
-        let mut seg = VolumeSegmenter::new(volume, 0, choice, 1, &norm, post).unwrap();
+        let mut seg = VolumeSegmenter::new(volume, 0, choice, 1, &norm, post)
+            .unwrap()
+            .with_threshold(threshold);
         for (plane, index) in seg.steps(volume) {
             let input = seg.input(volume, plane, index).unwrap();
             let b = bias[Plane::ALL.iter().position(|&p| p == plane).unwrap()];
@@ -353,22 +366,10 @@ mod tests {
     fn the_threshold_decides_a_sigmoid_models_voxels() {
         // Bright voxels get p = sigmoid(4) ≈ 0.982: above 0.9, below 0.99, in one plane or three.
         let v = cube();
-        let norm = Normalization::Percentile {
-            low: 0.0,
-            high: 100.0,
-        };
         let boxed = v.data.iter().filter(|&&x| x > 100.0).count();
         for choice in [PlaneChoice::One(Plane::Coronal), PlaneChoice::All] {
             for (threshold, expected) in [(0.9, boxed), (0.99, 0)] {
-                let mut seg = VolumeSegmenter::new(&v, 0, choice, 1, &norm, &[])
-                    .unwrap()
-                    .with_threshold(threshold);
-                for (plane, index) in seg.steps(&v) {
-                    let input = seg.input(&v, plane, index).unwrap();
-                    let logits: Vec<f32> = input.data.iter().map(|x| 8.0 * (x - 0.5)).collect();
-                    seg.add(&v, plane, index, &logits, 1).unwrap();
-                }
-                let labels = seg.finish().data;
+                let labels = run_at(&v, choice, [0.0; 3], &[], threshold);
                 let found = labels.iter().filter(|&&l| l == 1).count();
                 assert_eq!(found, expected, "{choice:?} at {threshold}");
             }
