@@ -9,7 +9,6 @@ use unet_imaging::{
     decode_file, decode_files, file_stem, is_dicom, Decoded, FileInfo, ImagingError, Window,
 };
 
-use crate::engine::{Request, Response};
 use crate::platform::yield_now;
 use crate::state::{AppState, Content, Item, ItemState};
 use crate::volume;
@@ -206,17 +205,9 @@ pub fn start(state: AppState) {
             yield_now().await;
             let outcome = match &item.content {
                 Content::Image(image) => {
-                    let request = Request::SegmentImage {
-                        image: Arc::clone(image),
-                        scaling: None,
-                        keep_logits: false,
-                    };
-                    match engine.call(request).await {
-                        Response::Segmented(Ok(result)) => ItemState::Done(result),
-                        Response::Segmented(Err(message)) => ItemState::Failed(message),
-                        Response::ModelLoaded(_) => {
-                            ItemState::Failed("internal: wrong reply".into())
-                        }
+                    match engine.segment_image(Arc::clone(image), None, false).await {
+                        Ok(result) => ItemState::Done(result),
+                        Err(message) => ItemState::Failed(message),
                     }
                 }
                 // A volume is done once the slice it opens on is segmented; the viewer does

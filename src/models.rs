@@ -4,7 +4,6 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::engine::{Request, Response};
 use crate::manifest::{asset_url, ModelEntry};
 use crate::state::{AppState, ModelStatus};
 use crate::{batch, web};
@@ -74,15 +73,14 @@ async fn finish(
             *progress = None;
         }
     });
-    match engine.call(Request::LoadModel { source, bytes }).await {
-        Response::ModelLoaded(Ok(info)) => {
+    match engine.load_model(source, bytes).await {
+        Ok(info) => {
             state.backend.set(Some(info.backend.clone()));
             state.model.set(ModelStatus::Ready(info));
             state.model_id.set(id);
             batch::rerun_all(state);
         }
-        Response::ModelLoaded(Err(message)) => fail(state, previous, message),
-        Response::Segmented(_) => fail(state, previous, "internal: wrong reply".into()),
+        Err(message) => fail(state, previous, message),
     }
 }
 

@@ -13,7 +13,7 @@ use unet_imaging::{
     file_stem, slice_image, LabelVolume, Mask, Normalization, Plane, Volume, VolumeSegmenter,
 };
 
-use crate::engine::{EngineHandle, Request, Response, Segmentation};
+use crate::engine::{EngineHandle, Segmentation};
 use crate::platform::yield_now;
 use crate::state::{AppState, Item, SliceKey, VolumeJob};
 use crate::{edit, web};
@@ -85,13 +85,12 @@ async fn segment_slice(
     let slicing = volume.slicing(key.plane);
     let image = slice_image(volume, key.frame, &slicing, key.index);
     let generation = state.slice_work.with_value(|w| w.generation);
-    let request = Request::SegmentImage {
-        image: Arc::new(image),
-        scaling: Some(scaling(state, volume, key.item, key.frame)?),
-        keep_logits,
-    };
-    match engine.call(request).await {
-        Response::Segmented(Ok(result)) => {
+    let scaling = scaling(state, volume, key.item, key.frame)?;
+    match engine
+        .segment_image(Arc::new(image), Some(scaling), keep_logits)
+        .await
+    {
+        Ok(result) => {
             if state.slice_work.with_value(|w| w.generation) == generation {
                 let mask = Arc::new(result.mask.clone());
                 state.slice_masks.update(|m| {
@@ -100,12 +99,11 @@ async fn segment_slice(
             }
             Ok(result)
         }
-        Response::Segmented(Err(message)) => Err(format!(
+        Err(message) => Err(format!(
             "{} slice {}: {message}",
             key.plane.name(),
             key.index + 1
         )),
-        Response::ModelLoaded(_) => Err("internal: wrong reply".into()),
     }
 }
 

@@ -3,29 +3,14 @@
 //! (`wasm_inference.rs` checks it there on WebGPU and CPU).
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::future::Future;
-use std::pin::pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
-
+use unet::runner::finish_ready as run;
 use unet_imaging::{decode_npy_f32, mask_from_logits};
-use unet_web::engine::{BackendInfo, Engine, Request, Response};
+use unet_web::engine::{BackendInfo, Engine};
 
 const MODEL: &[u8] =
     include_bytes!("../crates/unet/tests/fixtures/parity/bilinear_c1_k1.safetensors");
 const IMAGE: &[u8] = include_bytes!("../crates/unet/tests/fixtures/parity/bilinear_c1_k1.png");
 const NATIVE: &[u8] = include_bytes!("wasm/fixtures/bilinear_c1_k1.native-logits.npy");
-
-/// Natively every await in the engine is ready at once, so one poll runs it to the end.
-fn run<T>(future: impl Future<Output = T>) -> T {
-    match pin!(future)
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(value) => value,
-        Poll::Pending => panic!("the engine should not wait natively"),
-    }
-}
 
 fn engine() -> Engine {
     Engine::new(
@@ -35,22 +20,12 @@ fn engine() -> Engine {
 }
 
 fn load(engine: &mut Engine, name: &str, bytes: &[u8]) -> Result<(), String> {
-    match run(engine.handle(Request::LoadModel {
-        source: name.into(),
-        bytes: bytes.to_vec(),
-    })) {
-        Response::ModelLoaded(result) => result.map(|_| ()),
-        other => panic!("wrong reply {other:?}"),
-    }
+    // Natively every await in the engine is ready at once.
+    run(engine.load_model(name, bytes)).map(|_| ())
 }
 
 fn segment(engine: &mut Engine, bytes: &[u8]) -> Result<unet_imaging::Mask, String> {
-    match run(engine.handle(Request::Segment {
-        bytes: Arc::new(bytes.to_vec()),
-    })) {
-        Response::Segmented(result) => result.map(|s| s.mask.clone()),
-        other => panic!("wrong reply {other:?}"),
-    }
+    run(engine.segment_file(bytes)).map(|s| s.mask.clone())
 }
 
 #[test]

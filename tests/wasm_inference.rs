@@ -5,12 +5,10 @@
 //! `tests/wasm/webdriver.json` turns WebGPU on). Natively this file compiles to nothing.
 #![cfg(target_arch = "wasm32")]
 
-use std::sync::Arc;
-
 use burn::tensor::Device;
 use unet::Checkpoint;
 use unet_imaging::{decode_image, decode_npy_f32, mask_from_logits, to_planes};
-use unet_web::engine::{backend, AdapterProbe, BackendKind, Engine, Request, Response};
+use unet_web::engine::{backend, AdapterProbe, BackendKind, Engine};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -99,23 +97,14 @@ async fn check_engine(device: Device, info: unet_web::engine::BackendInfo) {
     let expected_kind = info.kind;
     let mut engine = Engine::new(device, info);
     for case in cases() {
-        let loaded = engine
-            .handle(Request::LoadModel {
-                source: case.name.into(),
-                bytes: case.model.to_vec(),
-            })
-            .await;
-        let Response::ModelLoaded(Ok(model)) = loaded else {
-            panic!("{}: model did not load: {loaded:?}", case.name);
+        let model = match engine.load_model(case.name, case.model).await {
+            Ok(model) => model,
+            Err(e) => panic!("{}: model did not load: {e}", case.name),
         };
         assert_eq!(model.backend.kind, expected_kind, "no silent fallback");
-        let answer = engine
-            .handle(Request::Segment {
-                bytes: Arc::new(case.image.to_vec()),
-            })
-            .await;
-        let Response::Segmented(Ok(result)) = answer else {
-            panic!("{}: segmentation failed: {answer:?}", case.name);
+        let result = match engine.segment_file(case.image).await {
+            Ok(result) => result,
+            Err(e) => panic!("{}: segmentation failed: {e}", case.name),
         };
         let (shape, native) = decode_npy_f32(case.native).expect("native logits");
         let expected = mask_from_logits(&native, shape[0], shape[1], shape[2]);
@@ -182,21 +171,12 @@ async fn images_too_large_for_the_gpu_buffers_go_to_the_cpu() {
     info.max_buffer_bytes = Some(1);
     let mut engine = Engine::new(device, info);
     let case = &cases()[0];
-    let loaded = engine
-        .handle(Request::LoadModel {
-            source: case.name.into(),
-            bytes: case.model.to_vec(),
-        })
-        .await;
-    assert!(matches!(loaded, Response::ModelLoaded(Ok(_))), "{loaded:?}");
-    let Response::Segmented(Ok(result)) = engine
-        .handle(Request::Segment {
-            bytes: Arc::new(case.image.to_vec()),
-        })
+    let loaded = engine.load_model(case.name, case.model).await;
+    assert!(loaded.is_ok(), "{loaded:?}");
+    let result = engine
+        .segment_file(case.image)
         .await
-    else {
-        panic!("segmentation failed");
-    };
+        .expect("segmentation failed");
     assert!(
         result
             .notes

@@ -1,16 +1,13 @@
 //! Timing the app's own forward pass, for the browser benchmark (`scripts/bench/browser.sh`).
 //!
-//! Builds the model as [`super::Engine`] does and runs it through [`pipeline::logits`], the
-//! step every segmentation goes through, so a faster inference path shows up here unchanged.
+//! Builds the model as [`super::Engine`] does and runs it through [`Runner::logits_pausing`],
+//! the step every segmentation goes through, so a faster inference path shows up here unchanged.
 //! The input is pseudo-random but fixed, like the native `unet bench`; each pass is read back,
 //! as the app must before it can draw a mask.
 
 use burn::tensor::Device;
-use unet::{Checkpoint, UNetConfig};
-use unet_imaging::Planes;
+use unet::{Checkpoint, Runner, UNetConfig};
 
-use super::net::Net;
-use super::pipeline;
 use crate::platform::{now_ms, yield_now};
 
 /// What one benchmark call measured, in milliseconds.
@@ -46,7 +43,7 @@ pub async fn time_forward(
 ) -> Result<ForwardTimes, String> {
     let start = now_ms();
     let checkpoint = Checkpoint::from_bytes(bytes, source).map_err(|e| e.to_string())?;
-    let net = Net::build(&checkpoint, device)?;
+    let runner = Runner::on_device(&checkpoint, device).map_err(|e| e.to_string())?;
     let load_ms = now_ms() - start;
     let UNetConfig {
         n_channels,
@@ -55,27 +52,18 @@ pub async fn time_forward(
         bilinear,
         ..
     } = checkpoint.config;
-    let planes = Planes {
-        channels: n_channels,
-        height,
-        width,
-        data: unet::inference::fixed_noise(n_channels * height * width),
-        notes: Vec::new(),
-    };
+    let planes = unet::inference::fixed_noise(n_channels * height * width);
+    let forward = || runner.logits_pausing(&planes, n_channels, height, width, yield_now);
     yield_now().await;
     let start = now_ms();
-    pipeline::logits(&net, &planes)
-        .await
-        .map_err(|e| e.to_string())?;
+    forward().await.map_err(|e| e.to_string())?;
     let warmup_ms = now_ms() - start;
     let mut times_ms = Vec::with_capacity(runs);
     for _ in 0..runs {
         // Between passes, not inside the timed span: the page stays responsive over a long run.
         yield_now().await;
         let start = now_ms();
-        pipeline::logits(&net, &planes)
-            .await
-            .map_err(|e| e.to_string())?;
+        forward().await.map_err(|e| e.to_string())?;
         times_ms.push(now_ms() - start);
     }
     Ok(ForwardTimes {
@@ -93,20 +81,8 @@ pub async fn time_forward(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::future::Future;
-    use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
-
-    /// Natively the CPU backend is synchronous and `yield_now` is ready at once.
-    fn run<T>(future: impl Future<Output = T>) -> T {
-        match pin!(future)
-            .as_mut()
-            .poll(&mut Context::from_waker(Waker::noop()))
-        {
-            Poll::Ready(value) => value,
-            Poll::Pending => panic!("the future should finish in one poll natively"),
-        }
-    }
+    // Natively the CPU backend is synchronous and `yield_now` is ready at once.
+    use unet::runner::finish_ready as run;
 
     #[test]
     fn times_every_run_of_a_bundled_model() {

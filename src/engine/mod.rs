@@ -1,13 +1,12 @@
-//! Inference behind a small message interface.
+//! Inference behind a small typed interface.
 //!
-//! The UI never touches burn: it sends a [`Request`] and gets exactly one [`Response`] back.
-//! Today the [`Engine`] runs on the page's thread (yielding between steps, see
-//! [`crate::platform::yield_now`]); because only these messages cross the boundary it can move
-//! into a web worker without the UI changing.
+//! The UI never touches burn: it asks the [`EngineHandle`] to load a model or segment an image
+//! and gets one answer back. Today the [`Engine`] runs on the page's thread (yielding between
+//! steps, see [`crate::platform::yield_now`]); only owned values cross the boundary, so it can
+//! move into a web worker without the UI changing.
 
 pub mod backend;
 pub mod bench;
-mod net;
 mod pipeline;
 
 #[cfg(target_arch = "wasm32")]
@@ -16,13 +15,13 @@ mod actor;
 #[cfg(target_arch = "wasm32")]
 pub use actor::EngineHandle;
 pub use backend::{AdapterProbe, BackendInfo, BackendKind};
-pub use pipeline::{SegmentError, Segmentation, Timings};
+pub use pipeline::{Segmentation, Timings};
 
 use std::sync::Arc;
 
 use burn::tensor::Device;
-use net::Net;
-use unet::{Checkpoint, ModelCard, UNetConfig};
+use pipeline::Prepared;
+use unet::{Checkpoint, ModelCard, Runner, SegmentError, UNetConfig};
 use unet_imaging::{Image, Normalization};
 
 use crate::platform::{now_ms, yield_now};
@@ -30,42 +29,6 @@ use crate::platform::{now_ms, yield_now};
 /// Side of the square zero image used for the warm-up run: big enough to exercise every
 /// kernel of the four poolings, small enough to be quick on a software GPU.
 const WARMUP_SIDE: usize = 4 * unet::model::MIN_SIDE;
-
-/// What the UI asks of the engine.
-#[derive(Debug, Clone)]
-pub enum Request {
-    /// Replace the current model with the checkpoint in `bytes`; `source` (a file name) names it.
-    LoadModel {
-        /// File name or manifest entry, shown in messages.
-        source: String,
-        /// The checkpoint file.
-        bytes: Vec<u8>,
-    },
-    /// Segment one image file with the current model.
-    Segment {
-        /// The image file as dropped.
-        bytes: Arc<Vec<u8>>,
-    },
-    /// Segment one decoded 2-D image (a picture, a DICOM image or a volume's slice).
-    SegmentImage {
-        /// The image, as decoded at intake.
-        image: Arc<Image>,
-        /// The scaling to use instead of the card's per-image rule: a volume slice is scaled
-        /// by the whole volume's statistics ([`unet_imaging::VolumeSegmenter::scaling`]).
-        scaling: Option<Normalization>,
-        /// Return the logits too (a volume's planes are fused from them).
-        keep_logits: bool,
-    },
-}
-
-/// The engine's answer to one [`Request`].
-#[derive(Debug, Clone)]
-pub enum Response {
-    /// Answer to [`Request::LoadModel`]: the model is ready (and warmed up) or why not.
-    ModelLoaded(Result<Arc<ModelInfo>, String>),
-    /// Answer to [`Request::Segment`]: the mask or a one-line message for that item.
-    Segmented(Result<Arc<Segmentation>, String>),
-}
 
 /// A loaded model as the UI shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,9 +54,9 @@ pub struct ModelInfo {
 struct Loaded {
     // Kept so the model can be rebuilt on the CPU if the GPU fails mid-session.
     checkpoint: Checkpoint,
-    net: Net,
+    runner: Runner,
     // A CPU copy for images too large for the GPU's buffers, built the first time one comes.
-    cpu_net: Option<Net>,
+    cpu_runner: Option<Runner>,
 }
 
 /// Bytes of the largest tensor of a forward pass: the full-resolution concatenation before
@@ -106,7 +69,7 @@ fn largest_buffer_bytes(config: &UNetConfig, height: usize, width: usize) -> u64
         .fold(1u64, |bytes, n| bytes.saturating_mul(n as u64))
 }
 
-/// Owns the device and the current model; answers [`Request`]s one at a time.
+/// Owns the device and the current model; does one thing at a time.
 pub struct Engine {
     device: Device,
     backend: BackendInfo,
@@ -128,32 +91,37 @@ impl Engine {
         &self.backend
     }
 
-    /// Answers one request.
-    pub async fn handle(&mut self, request: Request) -> Response {
-        match request {
-            Request::LoadModel { source, bytes } => {
-                Response::ModelLoaded(self.load(&source, &bytes).await.map(Arc::new))
-            }
-            Request::Segment { bytes } => {
-                let prepared = self.model.as_ref().map(|loaded| {
-                    pipeline::prepare(&loaded.checkpoint.config, &loaded.checkpoint.card, &bytes)
-                });
-                Response::Segmented(self.segment(prepared).await.map(Arc::new))
-            }
-            Request::SegmentImage {
-                image,
-                scaling,
-                keep_logits,
-            } => {
-                let prepared = self.model.as_ref().map(|loaded| {
-                    let card = &loaded.checkpoint.card;
-                    let scaling = scaling.as_ref().unwrap_or(&card.preprocessing);
-                    pipeline::prepare_image(&loaded.checkpoint.config, scaling, image)
-                        .map(|p| p.keeping_logits(keep_logits))
-                });
-                Response::Segmented(self.segment(prepared).await.map(Arc::new))
-            }
-        }
+    /// Replaces the current model with the checkpoint in `bytes` (`source`, a file name, names
+    /// it) once it has run once; on any error the previous model stays.
+    pub async fn load_model(
+        &mut self,
+        source: &str,
+        bytes: &[u8],
+    ) -> Result<Arc<ModelInfo>, String> {
+        self.load(source, bytes).await.map(Arc::new)
+    }
+
+    /// Segments one image file with the current model.
+    pub async fn segment_file(&mut self, bytes: &[u8]) -> Result<Arc<Segmentation>, String> {
+        let prepared = self.model.as_ref().map(|_| Prepared::decode(bytes));
+        self.segment(prepared).await.map(Arc::new)
+    }
+
+    /// Segments one decoded 2-D image (a picture, a DICOM image or a volume's slice), scaled by
+    /// `scaling` instead of the card's rule when given (a volume slice is scaled by the whole
+    /// volume's statistics, [`unet_imaging::VolumeSegmenter::scaling`]); with `keep_logits` the
+    /// result carries the logits (a volume's planes are fused from them).
+    pub async fn segment_image(
+        &mut self,
+        image: Arc<Image>,
+        scaling: Option<Normalization>,
+        keep_logits: bool,
+    ) -> Result<Arc<Segmentation>, String> {
+        let prepared = self
+            .model
+            .as_ref()
+            .map(|_| Ok(Prepared::new(image, scaling, keep_logits)));
+        self.segment(prepared).await.map(Arc::new)
     }
 
     async fn load(&mut self, source: &str, bytes: &[u8]) -> Result<ModelInfo, String> {
@@ -167,7 +135,7 @@ impl Engine {
             self.fall_back_to_cpu(format!("WebGPU failed to run the model ({e})"));
             warmup = self.build_and_warm(&checkpoint).await;
         }
-        let (net, warmup_ms) = warmup?;
+        let (runner, warmup_ms) = warmup?;
         let info = ModelInfo {
             source: source.to_string(),
             card: checkpoint.card.clone(),
@@ -180,28 +148,25 @@ impl Engine {
         };
         self.model = Some(Loaded {
             checkpoint,
-            net,
-            cpu_net: None,
+            runner,
+            cpu_runner: None,
         });
         Ok(info)
     }
 
-    /// Builds the net on the current device and runs it once on zeros; returns it and the
+    /// Builds the network on the current device and runs it once on zeros; returns it and the
     /// warm-up time.
-    async fn build_and_warm(&self, checkpoint: &Checkpoint) -> Result<(Net, f64), String> {
-        let net = Net::build(checkpoint, &self.device)?;
+    async fn build_and_warm(&self, checkpoint: &Checkpoint) -> Result<(Runner, f64), String> {
+        let runner = Runner::on_device(checkpoint, &self.device).map_err(|e| e.to_string())?;
         yield_now().await;
         let start = now_ms();
         let c = checkpoint.config.n_channels;
-        let zeros = unet_imaging::Planes {
-            channels: c,
-            height: WARMUP_SIDE,
-            width: WARMUP_SIDE,
-            data: vec![0.0; c * WARMUP_SIDE * WARMUP_SIDE],
-            notes: Vec::new(),
-        };
-        net.logits(&zeros).await.map_err(|e| e.to_string())?;
-        Ok((net, now_ms() - start))
+        let zeros = vec![0.0; c * WARMUP_SIDE * WARMUP_SIDE];
+        runner
+            .logits_pausing(&zeros, c, WARMUP_SIDE, WARMUP_SIDE, yield_now)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((runner, now_ms() - start))
     }
 
     fn fall_back_to_cpu(&mut self, reason: String) {
@@ -212,7 +177,7 @@ impl Engine {
     /// Runs a prepared input (`None`: there was no model to prepare it for).
     async fn segment(
         &mut self,
-        prepared: Option<Result<pipeline::Prepared, SegmentError>>,
+        prepared: Option<Result<Prepared, SegmentError>>,
     ) -> Result<Segmentation, String> {
         let (Some(loaded), Some(prepared)) = (&mut self.model, prepared) else {
             return Err("no model is loaded yet".into());
@@ -225,12 +190,14 @@ impl Engine {
         let (height, width) = prepared.size();
         let needed = largest_buffer_bytes(&config, height, width);
         let limit = self.backend.max_buffer_bytes;
-        if !loaded.net.is_cpu() && limit.is_some_and(|max| needed > max) {
-            if loaded.cpu_net.is_none() {
-                loaded.cpu_net = Some(Net::build(&loaded.checkpoint, &cpu)?);
+        let card = &loaded.checkpoint.card;
+        if !loaded.runner.is_cpu() && limit.is_some_and(|max| needed > max) {
+            if loaded.cpu_runner.is_none() {
+                let runner = Runner::on_device(&loaded.checkpoint, &cpu);
+                loaded.cpu_runner = Some(runner.map_err(|e| e.to_string())?);
             }
-            let net = loaded.cpu_net.as_ref().ok_or("no CPU model")?;
-            let mut result = pipeline::infer(net, prepared)
+            let runner = loaded.cpu_runner.as_ref().ok_or("no CPU model")?;
+            let mut result = pipeline::infer(card, runner, prepared)
                 .await
                 .map_err(|e| e.to_string())?;
             result.notes.push(format!(
@@ -241,22 +208,22 @@ impl Engine {
             return Ok(result);
         }
 
-        match pipeline::infer(&loaded.net, prepared.clone()).await {
+        match pipeline::infer(card, &loaded.runner, prepared.clone()).await {
             Ok(segmentation) => Ok(segmentation),
-            Err(SegmentError::Device(message)) if !loaded.net.is_cpu() => {
+            Err(e) if e.is_device() && !loaded.runner.is_cpu() => {
                 // A GPU that fails mid-session (lost device, out of memory) should not end the
                 // session: rebuild on the CPU and try this image again there.
                 let Some(Loaded { checkpoint, .. }) = self.model.take() else {
-                    return Err(message);
+                    return Err(e.to_string());
                 };
-                self.fall_back_to_cpu(format!("WebGPU failed during inference ({message})"));
-                let (net, _) = self.build_and_warm(&checkpoint).await?;
+                self.fall_back_to_cpu(format!("WebGPU failed during inference ({e})"));
+                let (runner, _) = self.build_and_warm(&checkpoint).await?;
                 let loaded = self.model.insert(Loaded {
                     checkpoint,
-                    net,
-                    cpu_net: None,
+                    runner,
+                    cpu_runner: None,
                 });
-                pipeline::infer(&loaded.net, prepared)
+                pipeline::infer(&loaded.checkpoint.card, &loaded.runner, prepared)
                     .await
                     .map_err(|e| e.to_string())
             }

@@ -1,7 +1,7 @@
 //! `unet bench`: forward-pass timing of a model on a random input, for BENCHMARKS.md.
 
 use crate::device::DeviceChoice;
-use crate::network::{CpuEngine, Network, RunArgs};
+use crate::network::{CpuEngine, RunArgs};
 use crate::output::load_model;
 use clap::Args;
 use std::path::PathBuf;
@@ -34,13 +34,13 @@ fn parse_size(text: &str) -> Result<(usize, usize), String> {
 /// Times `runs` forward passes (each read back, so the GPU work is finished) and prints one line.
 pub fn run(args: &BenchArgs) -> Result<(), String> {
     let checkpoint = load_model(&args.model)?;
-    let network = Network::open(&checkpoint, &args.run)?;
+    let runner = args.run.runner(&checkpoint)?;
     let (h, w) = args.size;
     let channels = checkpoint.config.n_channels;
     let input = unet::inference::fixed_noise(channels * h * w);
     let forward = || {
-        network
-            .predict(&input, channels, h, w)
+        runner
+            .logits(&input, channels, h, w)
             .map(|_| ())
             .map_err(|e| e.to_string())
     };

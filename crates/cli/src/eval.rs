@@ -1,10 +1,10 @@
 //! `unet eval`: Dice of a model's masks against reference masks, per image and overall.
 
-use crate::network::{Network, RunArgs};
+use crate::network::RunArgs;
 use crate::output::{load_model, read, stem};
-use crate::predict::segment;
 use clap::Args;
 use std::path::{Path, PathBuf};
+use unet::segment;
 use unet_imaging::decode_image;
 use unet_train::DiceCounts;
 
@@ -28,7 +28,7 @@ pub struct EvalArgs {
 /// Prints `NAME dice=…` per image, then the pooled and mean Dice; fails if any pair failed.
 pub fn run(args: &EvalArgs) -> Result<(), String> {
     let checkpoint = load_model(&args.model)?;
-    let network = Network::open(&checkpoint, &args.run)?;
+    let runner = args.run.runner(&checkpoint)?;
     let images = files_in(&args.images)?;
     if images.is_empty() {
         return Err(format!("{}: no images", args.images.display()));
@@ -51,7 +51,9 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
                         reference.width, reference.height, image.width, image.height
                     ));
                 }
-                let (_, predicted, _) = segment(&checkpoint, &network, &image)?;
+                let predicted = segment(&checkpoint.card, &runner, &image)
+                    .map_err(|e| e.to_string())?
+                    .mask;
                 let channels = reference.channel_count();
                 let mut counts = DiceCounts::default();
                 counts.add(

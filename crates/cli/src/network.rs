@@ -1,11 +1,9 @@
-//! The model ready to run where `--device` says: the folded CPU network ([`CpuUNet`]) or burn's
-//! module on a Wgpu device (or burn's own CPU backend, for comparison), with tiling for large images.
+//! `--device`, `--cpu-engine` and the tiling: which [`Runner`] a command runs the model on (the
+//! folded CPU network, or burn's module on a Wgpu device or on burn's own CPU backend).
 
 use crate::device::{open, DeviceChoice};
-use burn::tensor::Device;
 use clap::{Args, ValueEnum};
-use unet::tiles::{predict_tiled, Frame};
-use unet::{Checkpoint, CpuUNet, InferenceError, Logits, Tiling, UNet};
+use unet::{Checkpoint, Runner, Tiling};
 
 /// Which implementation runs the network on the CPU.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -34,78 +32,24 @@ pub struct RunArgs {
     pub tile_overlap: usize,
 }
 
-enum Engine {
-    Folded(Box<CpuUNet>),
-    Burn(Box<UNet>, Device),
-}
-
-/// A checkpoint's network, opened on a device.
-pub struct Network {
-    engine: Engine,
-    tiling: Option<Tiling>,
-}
-
-impl Network {
-    /// Builds the network that `args` ask for.
-    pub fn open(checkpoint: &Checkpoint, args: &RunArgs) -> Result<Self, String> {
-        let tiling = match args.tile {
+impl RunArgs {
+    /// The checkpoint's network where these arguments say, tiled as they say.
+    pub fn runner(&self, checkpoint: &Checkpoint) -> Result<Runner, String> {
+        let tiling = match self.tile {
             0 => None,
             tile => {
                 let tiling = Tiling {
                     tile,
-                    overlap: args.tile_overlap,
+                    overlap: self.tile_overlap,
                 };
                 tiling.validate().map_err(|e| format!("--tile: {e}"))?;
                 Some(tiling)
             }
         };
-        let engine = match (args.device, args.cpu_engine) {
-            (DeviceChoice::Cpu, CpuEngine::Folded) => Engine::Folded(Box::new(
-                CpuUNet::from_tensors(checkpoint.config, &checkpoint.tensors)
-                    .map_err(|e| e.to_string())?,
-            )),
-            (choice, _) => {
-                let device = open(choice)?;
-                let model = checkpoint.build(&device).map_err(|e| e.to_string())?;
-                Engine::Burn(Box::new(model), device)
-            }
+        let runner = match (self.device, self.cpu_engine) {
+            (DeviceChoice::Cpu, CpuEngine::Folded) => Runner::folded(checkpoint),
+            (choice, _) => Runner::module(checkpoint, &open(choice)?),
         };
-        Ok(Self { engine, tiling })
-    }
-
-    /// Logits of one `[channels, height, width]` image, tile by tile when it is large.
-    pub fn predict(
-        &self,
-        planes: &[f32],
-        channels: usize,
-        height: usize,
-        width: usize,
-    ) -> Result<Logits, InferenceError> {
-        match self.tiling {
-            Some(tiling) => {
-                predict_tiled(planes, channels, height, width, tiling, |p, frame, h, w| {
-                    self.predict_in(p, channels, frame, h, w)
-                })
-            }
-            None => self.predict_in(planes, channels, Frame::whole(height, width), height, width),
-        }
-    }
-
-    /// Logits of one tile (or the whole image) in one pass. burn's module does not know the
-    /// frame: its bilinear up-sampling samples a tile on the tile's own grid (see `unet::tiles`).
-    fn predict_in(
-        &self,
-        planes: &[f32],
-        channels: usize,
-        frame: Frame,
-        height: usize,
-        width: usize,
-    ) -> Result<Logits, InferenceError> {
-        match &self.engine {
-            Engine::Folded(net) => net.predict_in(planes, channels, frame, height, width),
-            Engine::Burn(model, device) => {
-                unet::inference::predict(model, planes, channels, height, width, device)
-            }
-        }
+        Ok(runner.map_err(|e| e.to_string())?.with_tiling(tiling))
     }
 }

@@ -2,18 +2,15 @@
 
 use crate::dicom_seg::write_dicom_seg;
 use crate::inputs::{gather, Input};
-use crate::network::{Network, RunArgs};
+use crate::network::RunArgs;
 use crate::output::{load_model, path_in, Outputs};
 use crate::stats::predicted_csv;
 use crate::volume::predict_volume;
 use clap::Args;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use unet::Logits;
-use unet_imaging::{
-    encode_mask_png, encode_npy_f32, grey_values, mask_from_logits, to_planes, Cell, Content,
-    Image, Mask, PlaneChoice,
-};
+use unet::{segment, Runner, Segmented};
+use unet_imaging::{encode_mask_png, encode_npy_f32, grey_values, Cell, Content, PlaneChoice};
 
 /// Arguments of `unet predict`.
 #[derive(Args)]
@@ -66,7 +63,9 @@ fn parse_plane(text: &str) -> Result<PlaneChoice, String> {
 /// Segments every input; returns an error if any input failed (after doing the others).
 pub fn run(args: &PredictArgs) -> Result<(), String> {
     let checkpoint = load_model(&args.model)?;
-    let network = Network::open(&checkpoint, &args.run)
+    let runner = args
+        .run
+        .runner(&checkpoint)
         .map_err(|e| format!("{}: {e}", args.model.display()))?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("{}: cannot create: {e}", args.out.display()))?;
@@ -84,7 +83,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
             1 => input.stem.clone(),
             n => format!("{}-{n}", input.stem),
         };
-        match predict_one(&checkpoint, &network, &input, &stem, args, &mut outputs) {
+        match predict_one(&checkpoint, &runner, &input, &stem, args, &mut outputs) {
             Ok(written) => println!("{} -> {written}", input.label),
             Err(message) => {
                 eprintln!("error: {}: {message}", input.label);
@@ -100,7 +99,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
 
 fn predict_one(
     checkpoint: &unet::Checkpoint,
-    network: &Network,
+    runner: &Runner,
     input: &Input,
     name: &str,
     args: &PredictArgs,
@@ -109,11 +108,15 @@ fn predict_one(
     let decoded = input.decoded.as_ref().map_err(Clone::clone)?;
     let image = match &decoded.content {
         Content::Volume(volume) => {
-            return predict_volume(checkpoint, network, input, volume, name, args, outputs)
+            return predict_volume(checkpoint, runner, input, volume, name, args, outputs)
         }
         Content::Image(image) => image,
     };
-    let (logits, mask, notes) = segment(checkpoint, network, image)?;
+    let Segmented {
+        logits,
+        mask,
+        notes,
+    } = segment(&checkpoint.card, runner, image).map_err(|e| e.to_string())?;
     for note in notes {
         eprintln!("note: {}: {note}", input.label);
     }
@@ -148,24 +151,4 @@ fn predict_one(
         }
     }
     Ok(written)
-}
-
-/// The model's logits and mask for one decoded image, prepared as the model card says, with the
-/// preprocessing's notes.
-pub fn segment(
-    checkpoint: &unet::Checkpoint,
-    network: &Network,
-    image: &Image,
-) -> Result<(Logits, Mask, Vec<String>), String> {
-    let planes = to_planes(
-        image,
-        checkpoint.config.n_channels,
-        &checkpoint.card.preprocessing,
-    )
-    .map_err(|e| e.to_string())?;
-    let logits = network
-        .predict(&planes.data, planes.channels, planes.height, planes.width)
-        .map_err(|e| e.to_string())?;
-    let mask = mask_from_logits(&logits.data, logits.classes, logits.height, logits.width);
-    Ok((logits, mask, planes.notes))
 }

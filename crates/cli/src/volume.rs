@@ -6,18 +6,18 @@
 use crate::dicom_seg::write_dicom_seg;
 use crate::inputs::Input;
 use crate::mesh::{class_names, write_surfaces};
-use crate::network::Network;
 use crate::output::{path_in, Outputs};
 use crate::predict::PredictArgs;
 use crate::stats::predicted_csv;
 use std::collections::BTreeSet;
 use std::io::Write;
+use unet::Runner;
 use unet_imaging::{Cell, PlaneChoice, Volume, VolumeSegmenter};
 
 /// Segments the volume and writes `OUT/STEM.mask.nii.gz` (uint8 class indices).
 pub fn predict_volume(
     checkpoint: &unet::Checkpoint,
-    network: &Network,
+    runner: &Runner,
     input: &Input,
     volume: &Volume,
     name: &str,
@@ -52,8 +52,8 @@ pub fn predict_volume(
         let at = |e: &dyn std::fmt::Display| format!("{} slice {index}: {e}", plane.name());
         let planes = segmenter.input(volume, plane, index).map_err(|e| at(&e))?;
         notes.extend(planes.notes);
-        let logits = network
-            .predict(&planes.data, planes.channels, planes.height, planes.width)
+        let logits = runner
+            .logits(&planes.data, planes.channels, planes.height, planes.width)
             .map_err(|e| at(&e))?;
         segmenter
             .add(volume, plane, index, &logits.data, logits.classes)

@@ -9,6 +9,8 @@ pub mod checkpoint;
 pub mod cpu;
 pub mod inference;
 pub mod model;
+pub mod runner;
+pub mod segment;
 pub mod tiles;
 
 pub use card::{ClassInfo, ModelCard};
@@ -18,4 +20,8 @@ pub use checkpoint::{
 pub use cpu::CpuUNet;
 pub use inference::{InferenceError, Logits};
 pub use model::{DoubleConv, Down, OutConv, UNet, UNetConfig, Up};
+pub use runner::Runner;
+#[cfg(not(target_family = "wasm"))]
+pub use segment::segment;
+pub use segment::{SegmentError, Segmented};
 pub use tiles::Tiling;

@@ -208,17 +208,18 @@ impl Tiling {
 
 /// Runs `run(tile, frame, tile_height, tile_width)` on each tile of a `[channels, height, width]`
 /// image and stitches the kept parts of the logits; an image that fits in one tile is passed
-/// through whole.
-pub fn predict_tiled<E>(
+/// through whole. Async, so that a page can pause between tiles ([`crate::Runner`]); a
+/// synchronous `run` finishes with [`crate::runner::finish_ready`].
+pub async fn predict_tiled<E>(
     planes: &[f32],
     channels: usize,
     height: usize,
     width: usize,
     tiling: Tiling,
-    mut run: impl FnMut(&[f32], Frame, usize, usize) -> Result<Logits, E>,
+    mut run: impl AsyncFnMut(&[f32], Frame, usize, usize) -> Result<Logits, E>,
 ) -> Result<Logits, E> {
     if !tiling.cuts(height, width) {
-        return run(planes, Frame::whole(height, width), height, width);
+        return run(planes, Frame::whole(height, width), height, width).await;
     }
     let mut out = None;
     for tile in tiling.tiles(height, width) {
@@ -227,7 +228,8 @@ pub fn predict_tiled<E>(
             tile.frame,
             tile.height(),
             tile.width(),
-        )?;
+        )
+        .await?;
         tile.paste(&logits, &mut out);
     }
     Ok(out.expect("an image has at least one tile"))
@@ -236,6 +238,7 @@ pub fn predict_tiled<E>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runner::finish_ready;
 
     #[test]
     fn kept_parts_partition_the_axis_and_reads_are_aligned() {
@@ -279,18 +282,25 @@ mod tests {
             overlap: 16,
         };
         let mut calls = 0;
-        let got = predict_tiled(&planes, c, h, w, tiling, |tile, frame, th, tw| {
-            calls += 1;
-            assert_eq!((frame.height, frame.width), (h, w));
-            assert!(frame.top.is_multiple_of(ALIGN) && frame.left.is_multiple_of(ALIGN));
-            assert!(th <= 64 && tw <= 64);
-            Ok::<_, ()>(Logits {
-                classes: c,
-                height: th,
-                width: tw,
-                data: tile.to_vec(),
-            })
-        })
+        let got = finish_ready(predict_tiled(
+            &planes,
+            c,
+            h,
+            w,
+            tiling,
+            async |tile, frame, th, tw| {
+                calls += 1;
+                assert_eq!((frame.height, frame.width), (h, w));
+                assert!(frame.top.is_multiple_of(ALIGN) && frame.left.is_multiple_of(ALIGN));
+                assert!(th <= 64 && tw <= 64);
+                Ok::<_, ()>(Logits {
+                    classes: c,
+                    height: th,
+                    width: tw,
+                    data: tile.to_vec(),
+                })
+            },
+        ))
         .unwrap();
         assert_eq!(got.data, planes);
         assert_eq!(calls, 5 * 4);

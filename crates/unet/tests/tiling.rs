@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 use unet::checkpoint::tensors_of;
 use unet::inference::cpu_device;
+use unet::runner::finish_ready;
 use unet::tiles::predict_tiled;
 use unet::{Checkpoint, CpuUNet, Tiling, UNetConfig};
 use unet_imaging::{decode_image, to_planes};
@@ -25,10 +26,17 @@ fn compare(net: &CpuUNet, planes: &[f32], h: usize, w: usize, tile: usize) -> (f
     };
     let whole = net.predict(planes, 1, h, w).unwrap();
     let mut tiles = 0;
-    let tiled = predict_tiled(planes, 1, h, w, tiling, |p, frame, th, tw| {
-        tiles += 1;
-        net.predict_in(p, 1, frame, th, tw)
-    })
+    let tiled = finish_ready(predict_tiled(
+        planes,
+        1,
+        h,
+        w,
+        tiling,
+        async |p, frame, th, tw| {
+            tiles += 1;
+            net.predict_in(p, 1, frame, th, tw)
+        },
+    ))
     .unwrap();
     let scale = whole.data.iter().fold(0f32, |m, v| m.max(v.abs()));
     assert!(scale > 0.0);

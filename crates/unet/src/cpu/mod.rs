@@ -16,11 +16,11 @@ pub use planes::Planes;
 pub use resample::Placement;
 
 use std::future::Future;
-use std::task::{Context, Poll, Waker};
 
 use crate::checkpoint::{tensors_of, CheckpointError, TensorMap};
 use crate::inference::{check_input, InferenceError, Logits};
 use crate::model::{UNet, UNetConfig};
+use crate::runner::finish_ready;
 use crate::tiles::Frame;
 use conv::{conv1x1_bias, conv3x3_bias_relu, conv_transpose2x2_bias};
 use resample::{max_pool2, pad_concat, upsample_bilinear2};
@@ -157,7 +157,7 @@ impl CpuUNet {
         height: usize,
         width: usize,
     ) -> Result<Logits, InferenceError> {
-        run_ready(
+        finish_ready(
             self.predict_pausing(planes, channels, frame, height, width, || {
                 std::future::ready(())
             }),
@@ -232,18 +232,6 @@ impl CpuUNet {
         let x = self.up[3].forward(x, x1, place(1));
         pause().await;
         conv1x1_bias(&x, &self.outc.0, &self.outc.1)
-    }
-}
-
-/// Finishes a future whose every await is already ready (the pauses of a synchronous call).
-fn run_ready<T>(future: impl Future<Output = T>) -> T {
-    let mut future = std::pin::pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(value) => value,
-        Poll::Pending => unreachable!("every pause of a synchronous call is ready at once"),
     }
 }
 
