@@ -43,7 +43,7 @@ pub fn run(args: &InitArgs) -> Result<(), String> {
     let mut outputs = Outputs::new(args.card.as_slice(), args.force);
     outputs.claim(&args.out)?;
     let model = config.init(&cpu_device());
-    let tensors = tensors_of(&model)?;
+    let tensors = tensors_of(&model).map_err(|e| e.to_string())?;
     let card = match &args.card {
         Some(path) => {
             let text = std::fs::read_to_string(path)

@@ -270,7 +270,7 @@ impl Run {
             config,
             card: brain_card(&self.command, state, record),
             format: SourceFormat::UnetWeb,
-            tensors: tensors_of(model)?,
+            tensors: tensors_of(model).map_err(|e| e.to_string())?,
         };
         checkpoint
             .to_unet_web(StorageDtype::F32)

@@ -21,7 +21,7 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor};
 
 // PyTorch's BatchNorm2d default; milesial never changes it, and inference must use the same value.
-const BATCH_NORM_EPSILON: f64 = 1e-5;
+pub(crate) const BATCH_NORM_EPSILON: f64 = 1e-5;
 
 /// Configuration of a [`DoubleConv`]: (3×3 conv → BatchNorm → ReLU) twice.
 #[derive(Config, Debug)]

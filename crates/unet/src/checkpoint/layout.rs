@@ -4,14 +4,10 @@
 use super::{CheckpointError, RawTensor, TensorMap};
 use crate::model::{DoubleConv, UNet, UNetConfig, Up};
 use burn::module::{Param, RunningState};
-use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::nn::conv::Conv2d;
 use burn::nn::BatchNorm;
 use burn::tensor::{Device, Tensor, TensorData};
 use std::collections::BTreeSet;
-
-const INC_WEIGHT: &str = "inc.double_conv.0.weight";
-const OUTC_WEIGHT: &str = "outc.conv.weight";
-const UP1_WEIGHT: &str = "up1.up.weight";
 
 /// Masks hold one class index per byte.
 pub const MAX_CLASSES: usize = 256;
@@ -64,16 +60,26 @@ pub fn infer_config(tensors: &TensorMap) -> Result<UNetConfig, CheckpointError> 
             ))
         })
     };
-    let inc = shape_of(INC_WEIGHT)?;
-    let outc = shape_of(OUTC_WEIGHT)?;
+    let inc_key = Slot::Conv(Block::Inc, Stage::First).key();
+    let outc_key = Slot::Out { bias: false }.key();
+    let inc = shape_of(&inc_key)?;
+    let outc = shape_of(&outc_key)?;
     if inc.len() != 4 || outc.len() != 4 || inc[0] == 0 || inc[1] == 0 || outc[0] == 0 {
         return Err(CheckpointError::NotUNet(format!(
-            "`{INC_WEIGHT}` has shape {inc:?} and `{OUTC_WEIGHT}` {outc:?}; expected 4-D convolution weights"
+            "`{inc_key}` has shape {inc:?} and `{outc_key}` {outc:?}; expected 4-D convolution weights"
         )));
     }
     let config = UNetConfig::new(inc[1], outc[0])
         .with_base_channels(inc[0])
-        .with_bilinear(!tensors.contains_key(UP1_WEIGHT));
+        .with_bilinear(
+            !tensors.contains_key(
+                &Slot::Transposed {
+                    step: 1,
+                    bias: false,
+                }
+                .key(),
+            ),
+        );
     check_limits(&config)?;
     Ok(config)
 }
@@ -81,7 +87,10 @@ pub fn infer_config(tensors: &TensorMap) -> Result<UNetConfig, CheckpointError> 
 /// Checks every key and shape the architecture needs, and that nothing unknown is left over.
 pub fn check(config: &UNetConfig, tensors: &TensorMap) -> Result<(), CheckpointError> {
     let mut problems = Vec::new();
-    let expected = expected_shapes(config);
+    let expected: Vec<(String, Vec<usize>)> = layout(config)
+        .into_iter()
+        .map(|entry| (entry.slot.key(), entry.shape))
+        .collect();
     for (key, shape) in &expected {
         match tensors.get(key) {
             None => problems.push(format!("missing `{key}` {shape:?}")),
@@ -141,93 +150,246 @@ fn quoted(keys: &[&str]) -> String {
     }
 }
 
-/// Every key of the milesial layout for `config`, with its shape, from the architecture alone.
-fn expected_shapes(config: &UNetConfig) -> Vec<(String, Vec<usize>)> {
-    let mut out = Vec::new();
-    let mut double = |prefix: &str, input: usize, output: usize, mid: usize| {
-        let p = format!("{prefix}.double_conv");
-        out.push((format!("{p}.0.weight"), vec![mid, input, 3, 3]));
-        for field in ["weight", "bias", "running_mean", "running_var"] {
-            out.push((format!("{p}.1.{field}"), vec![mid]));
-        }
-        out.push((format!("{p}.3.weight"), vec![output, mid, 3, 3]));
-        for field in ["weight", "bias", "running_mean", "running_var"] {
-            out.push((format!("{p}.4.{field}"), vec![output]));
-        }
-    };
-    let factor = if config.bilinear { 2 } else { 1 };
-    let w = |level| config.width(level);
-    double("inc", config.n_channels, w(0), w(0));
-    for level in 1..=4 {
-        let output = if level == 4 { w(4) / factor } else { w(level) };
-        let prefix = format!("down{level}.maxpool_conv.1");
-        double(&prefix, w(level - 1), output, output);
-    }
-    let mut transposed = Vec::new();
-    for i in 1..=4u32 {
-        let input = w(5 - i);
-        let output = if i == 4 { w(0) } else { w(4 - i) / factor };
-        if config.bilinear {
-            double(&format!("up{i}.conv"), input, output, input / 2);
-        } else {
-            transposed.push((format!("up{i}.up.weight"), vec![input, input / 2, 2, 2]));
-            transposed.push((format!("up{i}.up.bias"), vec![input / 2]));
-            double(&format!("up{i}.conv"), input, output, output);
-        }
-    }
-    out.extend(transposed);
-    out.push((OUTC_WEIGHT.to_string(), vec![config.n_classes, w(0), 1, 1]));
-    out.push(("outc.conv.bias".to_string(), vec![config.n_classes]));
-    out
+/// A block that holds a [`DoubleConv`], as milesial names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    /// The first DoubleConv (`inc`).
+    Inc,
+    /// The DoubleConv of encoder level 1 to 4 (`downN.maxpool_conv.1`).
+    Down(u8),
+    /// The DoubleConv of decoder step 1 to 4 (`upN.conv`).
+    Up(u8),
 }
 
-/// Visits the milesial key and the shape of every tensor of `model`, in a fixed order.
-fn walk(model: &UNet, visit: &mut dyn FnMut(String, Vec<usize>)) {
-    let conv = |prefix: &str, conv: &Conv2d, visit: &mut dyn FnMut(String, Vec<usize>)| {
-        visit(
-            format!("{prefix}.weight"),
-            conv.weight.lazy_shape().to_vec(),
-        );
-        if let Some(bias) = &conv.bias {
-            visit(format!("{prefix}.bias"), bias.lazy_shape().to_vec());
+impl Block {
+    fn prefix(self) -> String {
+        match self {
+            Block::Inc => "inc".into(),
+            Block::Down(level) => format!("down{level}.maxpool_conv.1"),
+            Block::Up(step) => format!("up{step}.conv"),
         }
-    };
-    let norm = |prefix: &str, norm: &BatchNorm, visit: &mut dyn FnMut(String, Vec<usize>)| {
-        let n = norm.gamma.lazy_shape().to_vec();
-        for field in ["weight", "bias", "running_mean", "running_var"] {
-            visit(format!("{prefix}.{field}"), n.clone());
-        }
-    };
-    let double = |prefix: &str, block: &DoubleConv, visit: &mut dyn FnMut(String, Vec<usize>)| {
-        conv(&format!("{prefix}.double_conv.0"), &block.conv1, visit);
-        norm(&format!("{prefix}.double_conv.1"), &block.norm1, visit);
-        conv(&format!("{prefix}.double_conv.3"), &block.conv2, visit);
-        norm(&format!("{prefix}.double_conv.4"), &block.norm2, visit);
-    };
-    double("inc", &model.inc, visit);
-    for (i, down) in [&model.down1, &model.down2, &model.down3, &model.down4]
-        .into_iter()
-        .enumerate()
-    {
-        double(&format!("down{}.maxpool_conv.1", i + 1), &down.conv, visit);
     }
-    for (i, up) in up_blocks(model).into_iter().enumerate() {
-        if let Some(t) = &up.up {
-            visit(
-                format!("up{}.up.weight", i + 1),
-                t.weight.lazy_shape().to_vec(),
-            );
-            if let Some(bias) = &t.bias {
-                visit(format!("up{}.up.bias", i + 1), bias.lazy_shape().to_vec());
+}
+
+/// Which of a DoubleConv's two `conv → BatchNorm → ReLU` stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// `double_conv.0` and `double_conv.1`.
+    First,
+    /// `double_conv.3` and `double_conv.4`.
+    Second,
+}
+
+/// One of a BatchNorm's four tensors, under PyTorch's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NormField {
+    /// γ (`weight`).
+    Weight,
+    /// β (`bias`).
+    Bias,
+    /// μ (`running_mean`).
+    RunningMean,
+    /// σ² (`running_var`).
+    RunningVar,
+}
+
+impl NormField {
+    const ALL: [NormField; 4] = [
+        NormField::Weight,
+        NormField::Bias,
+        NormField::RunningMean,
+        NormField::RunningVar,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            NormField::Weight => "weight",
+            NormField::Bias => "bias",
+            NormField::RunningMean => "running_mean",
+            NormField::RunningVar => "running_var",
+        }
+    }
+}
+
+/// Where one tensor sits in the U-Net; [`Slot::key`] is its milesial state-dict key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// A DoubleConv stage's 3×3 convolution weight (no bias: the BatchNorm after it cancels one).
+    Conv(Block, Stage),
+    /// One tensor of the BatchNorm after that convolution.
+    Norm(Block, Stage, NormField),
+    /// A 2×2 transposed convolution; only without bilinear up-sampling.
+    Transposed {
+        /// Decoder step 1 to 4.
+        step: u8,
+        /// The bias, else the weight.
+        bias: bool,
+    },
+    /// The 1×1 output convolution.
+    Out {
+        /// The bias, else the weight.
+        bias: bool,
+    },
+}
+
+impl Slot {
+    /// The state-dict key milesial/Pytorch-UNet saves this tensor under.
+    pub fn key(self) -> String {
+        let weight_or_bias = |bias| if bias { "bias" } else { "weight" };
+        match self {
+            Slot::Conv(block, Stage::First) => format!("{}.double_conv.0.weight", block.prefix()),
+            Slot::Conv(block, Stage::Second) => format!("{}.double_conv.3.weight", block.prefix()),
+            Slot::Norm(block, stage, field) => format!(
+                "{}.double_conv.{}.{}",
+                block.prefix(),
+                if stage == Stage::First { 1 } else { 4 },
+                field.name()
+            ),
+            Slot::Transposed { step, bias } => format!("up{step}.up.{}", weight_or_bias(bias)),
+            Slot::Out { bias } => format!("outc.conv.{}", weight_or_bias(bias)),
+        }
+    }
+}
+
+/// One row of the layout: a tensor's place and its shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Where it sits.
+    pub slot: Slot,
+    /// Its extents, outermost first, as PyTorch stores them.
+    pub shape: Vec<usize>,
+}
+
+/// The milesial layout of a U-Net of architecture `config`: every tensor, its place and its
+/// shape, from the architecture alone. Checking, loading, export and BatchNorm folding all read
+/// this one table.
+pub fn layout(config: &UNetConfig) -> Vec<Entry> {
+    let mut rows = Vec::new();
+    let mut double = |block, input: usize, mid: usize, output: usize| {
+        for (stage, from, to) in [(Stage::First, input, mid), (Stage::Second, mid, output)] {
+            rows.push(Entry {
+                slot: Slot::Conv(block, stage),
+                shape: vec![to, from, 3, 3],
+            });
+            for field in NormField::ALL {
+                rows.push(Entry {
+                    slot: Slot::Norm(block, stage, field),
+                    shape: vec![to],
+                });
             }
         }
-        double(&format!("up{}.conv", i + 1), &up.conv, visit);
+    };
+    // Bilinear up-sampling keeps the channel count, so the bottleneck and the decoder narrow by
+    // half to leave room for the skip tensor (as in milesial).
+    let factor = if config.bilinear { 2 } else { 1 };
+    let w = |level| config.width(level);
+    double(Block::Inc, config.n_channels, w(0), w(0));
+    for level in 1..=4u8 {
+        let l = u32::from(level);
+        let output = if level == 4 { w(4) / factor } else { w(l) };
+        double(Block::Down(level), w(l - 1), output, output);
     }
-    conv("outc.conv", &model.outc.conv, visit);
+    for step in 1..=4u8 {
+        let input = w(5 - u32::from(step));
+        let output = if step == 4 {
+            w(0)
+        } else {
+            w(4 - u32::from(step)) / factor
+        };
+        let mid = if config.bilinear { input / 2 } else { output };
+        double(Block::Up(step), input, mid, output);
+    }
+    if !config.bilinear {
+        for step in 1..=4u8 {
+            let input = w(5 - u32::from(step));
+            rows.push(Entry {
+                slot: Slot::Transposed { step, bias: false },
+                shape: vec![input, input / 2, 2, 2],
+            });
+            rows.push(Entry {
+                slot: Slot::Transposed { step, bias: true },
+                shape: vec![input / 2],
+            });
+        }
+    }
+    rows.push(Entry {
+        slot: Slot::Out { bias: false },
+        shape: vec![config.n_classes, w(0), 1, 1],
+    });
+    rows.push(Entry {
+        slot: Slot::Out { bias: true },
+        shape: vec![config.n_classes],
+    });
+    rows
 }
 
-fn up_blocks(model: &UNet) -> [&Up; 4] {
-    [&model.up1, &model.up2, &model.up3, &model.up4]
+fn double_conv(model: &UNet, block: Block) -> &DoubleConv {
+    match block {
+        Block::Inc => &model.inc,
+        Block::Down(level) => {
+            &[&model.down1, &model.down2, &model.down3, &model.down4][usize::from(level) - 1].conv
+        }
+        Block::Up(step) => &up_block(model, step).conv,
+    }
+}
+
+fn double_conv_mut(model: &mut UNet, block: Block) -> &mut DoubleConv {
+    match block {
+        Block::Inc => &mut model.inc,
+        Block::Down(level) => {
+            let downs = [
+                &mut model.down1,
+                &mut model.down2,
+                &mut model.down3,
+                &mut model.down4,
+            ];
+            &mut downs
+                .into_iter()
+                .nth(usize::from(level) - 1)
+                .expect("level 1-4")
+                .conv
+        }
+        Block::Up(step) => &mut up_block_mut(model, step).conv,
+    }
+}
+
+fn up_block(model: &UNet, step: u8) -> &Up {
+    [&model.up1, &model.up2, &model.up3, &model.up4][usize::from(step) - 1]
+}
+
+fn up_block_mut(model: &mut UNet, step: u8) -> &mut Up {
+    let ups = [
+        &mut model.up1,
+        &mut model.up2,
+        &mut model.up3,
+        &mut model.up4,
+    ];
+    ups.into_iter()
+        .nth(usize::from(step) - 1)
+        .expect("step 1-4")
+}
+
+fn stage_of(block: &DoubleConv, stage: Stage) -> (&Conv2d, &BatchNorm) {
+    match stage {
+        Stage::First => (&block.conv1, &block.norm1),
+        Stage::Second => (&block.conv2, &block.norm2),
+    }
+}
+
+fn stage_of_mut(block: &mut DoubleConv, stage: Stage) -> (&mut Conv2d, &mut BatchNorm) {
+    match stage {
+        Stage::First => (&mut block.conv1, &mut block.norm1),
+        Stage::Second => (&mut block.conv2, &mut block.norm2),
+    }
+}
+
+/// The architecture of a built model, read off its tensors' shapes.
+fn config_of(model: &UNet) -> UNetConfig {
+    let inc = model.inc.conv1.weight.lazy_shape().to_vec();
+    let outc = model.outc.conv.weight.lazy_shape().to_vec();
+    UNetConfig::new(inc[1], outc[0])
+        .with_base_channels(inc[0])
+        .with_bilinear(model.up1.up.is_none())
 }
 
 /// Puts the checkpoint's tensors into `model`, which must have been built from `config`.
@@ -238,114 +400,159 @@ pub fn load_into(
     device: &Device,
 ) -> Result<(), CheckpointError> {
     check(config, tensors)?;
-    let take = |key: String| -> &RawTensor { &tensors[&key] };
-    let tensor = |raw: &RawTensor| TensorData::new(raw.data.clone(), raw.shape.clone());
-    let param4 = |key: String| Param::from_data(tensor(take(key)), device);
-    let param1 = |key: String| Param::<Tensor<1>>::from_data(tensor(take(key)), device);
-    let state1 = |key: String| RunningState::new(Tensor::<1>::from_data(tensor(take(key)), device));
-
-    let set_conv = |prefix: &str, conv: &mut Conv2d| {
-        conv.weight = param4(format!("{prefix}.weight"));
-        if conv.bias.is_some() {
-            conv.bias = Some(param1(format!("{prefix}.bias")));
+    for entry in layout(config) {
+        let raw = &tensors[&entry.slot.key()];
+        let data = || TensorData::new(raw.data.clone(), raw.shape.clone());
+        let param1 = || Param::<Tensor<1>>::from_data(data(), device);
+        let state1 = || RunningState::new(Tensor::<1>::from_data(data(), device));
+        match entry.slot {
+            Slot::Conv(block, stage) => {
+                stage_of_mut(double_conv_mut(model, block), stage).0.weight =
+                    Param::from_data(data(), device);
+            }
+            Slot::Norm(block, stage, field) => {
+                let norm = stage_of_mut(double_conv_mut(model, block), stage).1;
+                match field {
+                    NormField::Weight => norm.gamma = param1(),
+                    NormField::Bias => norm.beta = param1(),
+                    NormField::RunningMean => norm.running_mean = state1(),
+                    NormField::RunningVar => norm.running_var = state1(),
+                }
+            }
+            Slot::Transposed { step, bias } => {
+                if let Some(t) = up_block_mut(model, step).up.as_mut() {
+                    set_weight_or_bias(&mut t.weight, &mut t.bias, bias, data(), device);
+                }
+            }
+            Slot::Out { bias } => {
+                let conv = &mut model.outc.conv;
+                set_weight_or_bias(&mut conv.weight, &mut conv.bias, bias, data(), device);
+            }
         }
-    };
-    let set_norm = |prefix: &str, norm: &mut BatchNorm| {
-        norm.gamma = param1(format!("{prefix}.weight"));
-        norm.beta = param1(format!("{prefix}.bias"));
-        norm.running_mean = state1(format!("{prefix}.running_mean"));
-        norm.running_var = state1(format!("{prefix}.running_var"));
-    };
-    let set_double = |prefix: &str, block: &mut DoubleConv| {
-        set_conv(&format!("{prefix}.double_conv.0"), &mut block.conv1);
-        set_norm(&format!("{prefix}.double_conv.1"), &mut block.norm1);
-        set_conv(&format!("{prefix}.double_conv.3"), &mut block.conv2);
-        set_norm(&format!("{prefix}.double_conv.4"), &mut block.norm2);
-    };
-    let set_transposed = |prefix: &str, up: &mut ConvTranspose2d| {
-        up.weight = param4(format!("{prefix}.weight"));
-        if up.bias.is_some() {
-            up.bias = Some(param1(format!("{prefix}.bias")));
-        }
-    };
-
-    set_double("inc", &mut model.inc);
-    for (i, down) in [
-        &mut model.down1,
-        &mut model.down2,
-        &mut model.down3,
-        &mut model.down4,
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        set_double(&format!("down{}.maxpool_conv.1", i + 1), &mut down.conv);
     }
-    for (i, up) in [
-        &mut model.up1,
-        &mut model.up2,
-        &mut model.up3,
-        &mut model.up4,
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        if let Some(t) = up.up.as_mut() {
-            set_transposed(&format!("up{}.up", i + 1), t);
-        }
-        set_double(&format!("up{}.conv", i + 1), &mut up.conv);
-    }
-    set_conv("outc.conv", &mut model.outc.conv);
     Ok(())
 }
 
-/// The model's tensors under their milesial keys: the inverse of [`load_into`], for export.
-pub fn tensors_of(model: &UNet) -> Result<TensorMap, String> {
-    let mut keys = Vec::new();
-    walk(model, &mut |key, _| keys.push(key));
-    let mut values = Vec::new();
-    collect_values(model, &mut values);
-    if keys.len() != values.len() {
-        return Err(format!("{} keys but {} tensors", keys.len(), values.len()));
+fn set_weight_or_bias(
+    weight: &mut Param<Tensor<4>>,
+    bias: &mut Option<Param<Tensor<1>>>,
+    is_bias: bool,
+    data: TensorData,
+    device: &Device,
+) {
+    if is_bias {
+        *bias = Some(Param::from_data(data, device));
+    } else {
+        *weight = Param::from_data(data, device);
     }
-    Ok(keys.into_iter().zip(values).collect())
 }
 
-fn collect_values(model: &UNet, out: &mut Vec<RawTensor>) {
-    let read = |data: TensorData| RawTensor {
-        shape: data.shape().to_vec(),
-        data: data.try_to_vec_as::<f32>().unwrap_or_default(),
+/// The model's tensors under their milesial keys: the inverse of [`load_into`], for export.
+/// Reads the weights back synchronously (natively, or from burn's CPU backend).
+pub fn tensors_of(model: &UNet) -> Result<TensorMap, CheckpointError> {
+    let config = config_of(model);
+    let mismatch = |details: String| CheckpointError::Mismatch {
+        config: describe(&config),
+        details,
     };
-    let conv = |c: &Conv2d, out: &mut Vec<RawTensor>| {
-        out.push(read(c.weight.val().into_data()));
-        if let Some(b) = &c.bias {
-            out.push(read(b.val().into_data()));
-        }
-    };
-    let norm = |n: &BatchNorm, out: &mut Vec<RawTensor>| {
-        out.push(read(n.gamma.val().into_data()));
-        out.push(read(n.beta.val().into_data()));
-        out.push(read(n.running_mean.value().into_data()));
-        out.push(read(n.running_var.value().into_data()));
-    };
-    let double = |d: &DoubleConv, out: &mut Vec<RawTensor>| {
-        conv(&d.conv1, out);
-        norm(&d.norm1, out);
-        conv(&d.conv2, out);
-        norm(&d.norm2, out);
-    };
-    double(&model.inc, out);
-    for down in [&model.down1, &model.down2, &model.down3, &model.down4] {
-        double(&down.conv, out);
-    }
-    for up in up_blocks(model) {
-        if let Some(t) = &up.up {
-            out.push(read(t.weight.val().into_data()));
-            if let Some(b) = &t.bias {
-                out.push(read(b.val().into_data()));
+    let mut out = TensorMap::new();
+    for entry in layout(&config) {
+        let key = entry.slot.key();
+        let data = match entry.slot {
+            Slot::Conv(block, stage) => Some(
+                stage_of(double_conv(model, block), stage)
+                    .0
+                    .weight
+                    .val()
+                    .into_data(),
+            ),
+            Slot::Norm(block, stage, field) => {
+                let norm = stage_of(double_conv(model, block), stage).1;
+                Some(match field {
+                    NormField::Weight => norm.gamma.val().into_data(),
+                    NormField::Bias => norm.beta.val().into_data(),
+                    NormField::RunningMean => norm.running_mean.value().into_data(),
+                    NormField::RunningVar => norm.running_var.value().into_data(),
+                })
+            }
+            Slot::Transposed { step, bias } => up_block(model, step)
+                .up
+                .as_ref()
+                .and_then(|t| weight_or_bias(&t.weight, t.bias.as_ref(), bias)),
+            Slot::Out { bias } => {
+                let conv = &model.outc.conv;
+                weight_or_bias(&conv.weight, conv.bias.as_ref(), bias)
             }
         }
-        double(&up.conv, out);
+        .ok_or_else(|| mismatch(format!("the model has no `{key}`")))?;
+        if data.shape().to_vec() != entry.shape {
+            return Err(mismatch(format!(
+                "`{key}` has shape {:?}, expected {:?}",
+                data.shape().to_vec(),
+                entry.shape
+            )));
+        }
+        let values = data
+            .try_to_vec_as::<f32>()
+            .map_err(|e| mismatch(format!("`{key}` cannot be read as f32: {e:?}")))?;
+        out.insert(
+            key,
+            RawTensor {
+                shape: entry.shape,
+                data: values,
+            },
+        );
     }
-    conv(&model.outc.conv, out);
+    Ok(out)
+}
+
+fn weight_or_bias(
+    weight: &Param<Tensor<4>>,
+    bias: Option<&Param<Tensor<1>>>,
+    is_bias: bool,
+) -> Option<TensorData> {
+    if is_bias {
+        bias.map(|b| b.val().into_data())
+    } else {
+        Some(weight.val().into_data())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inference::cpu_device;
+
+    #[test]
+    fn layout_has_milesial_keys_and_export_then_load_is_the_identity() {
+        for (bilinear, keys) in [(false, 100), (true, 92)] {
+            let config = UNetConfig::new(3, 2)
+                .with_base_channels(4)
+                .with_bilinear(bilinear);
+            let rows = layout(&config);
+            // milesial's state dict less its `num_batches_tracked` counters: ten tensors per
+            // DoubleConv, two per transposed convolution, two for `outc`.
+            assert_eq!(rows.len(), keys);
+            let keys: BTreeSet<String> = rows.iter().map(|e| e.slot.key()).collect();
+            assert_eq!(keys.len(), rows.len(), "keys are unique");
+            assert!(keys.contains("down4.maxpool_conv.1.double_conv.4.running_var"));
+            assert_eq!(keys.contains("up3.up.bias"), !bilinear);
+
+            let device = cpu_device();
+            let mut tensors = tensors_of(&config.init(&device)).unwrap();
+            for (i, t) in tensors.values_mut().enumerate() {
+                t.data.iter_mut().enumerate().for_each(|(j, v)| {
+                    *v = ((i * 31 + j * 7) % 97) as f32 / 97.0 + 0.01;
+                });
+            }
+            assert_eq!(
+                tensors.keys().cloned().collect::<BTreeSet<_>>(),
+                keys,
+                "export writes the layout's keys"
+            );
+            let mut model = config.init(&device);
+            load_into(&mut model, &config, &tensors, &device).unwrap();
+            assert_eq!(tensors_of(&model).unwrap(), tensors);
+        }
+    }
 }

@@ -10,8 +10,8 @@ mod safetensors;
 use std::collections::BTreeMap;
 
 pub use layout::{
-    check_limits, describe, infer_config, load_into, tensors_of, MAX_BASE_CHANNELS, MAX_CLASSES,
-    MAX_INPUT_CHANNELS,
+    check_limits, describe, infer_config, layout, load_into, tensors_of, Block, Entry, NormField,
+    Slot, Stage, MAX_BASE_CHANNELS, MAX_CLASSES, MAX_INPUT_CHANNELS,
 };
 pub use pth::read_pth;
 pub use safetensors::{read_safetensors, write_safetensors, StorageDtype};

@@ -17,16 +17,13 @@ pub use resample::Placement;
 
 use std::future::Future;
 
-use crate::checkpoint::{tensors_of, CheckpointError, TensorMap};
+use crate::checkpoint::{tensors_of, Block, CheckpointError, NormField, Slot, Stage, TensorMap};
 use crate::inference::{check_input, InferenceError, Logits};
-use crate::model::{UNet, UNetConfig};
+use crate::model::{UNet, UNetConfig, BATCH_NORM_EPSILON};
 use crate::runner::finish_ready;
 use crate::tiles::Frame;
 use conv::{conv1x1_bias, conv3x3_bias_relu, conv_transpose2x2_bias};
 use resample::{max_pool2, pad_concat, upsample_bilinear2};
-
-// PyTorch's BatchNorm2d default, as in the burn model.
-const BATCH_NORM_EPSILON: f32 = 1e-5;
 
 /// A 3×3 convolution with its BatchNorm folded in: `relu(conv(x, weight) + bias)`.
 #[derive(Debug, Clone)]
@@ -70,7 +67,8 @@ impl CpuUNet {
     /// Folds the milesial tensors of a U-Net of architecture `config` (checked by
     /// [`crate::Checkpoint::from_bytes`]) into the CPU network.
     pub fn from_tensors(config: UNetConfig, tensors: &TensorMap) -> Result<Self, CheckpointError> {
-        let get = |key: String| {
+        let get = |slot: Slot| {
+            let key = slot.key();
             tensors
                 .get(&key)
                 .map(|t| t.data.as_slice())
@@ -79,54 +77,54 @@ impl CpuUNet {
                     details: format!("missing `{key}`"),
                 })
         };
-        let double = |prefix: &str| -> Result<FoldedDoubleConv, CheckpointError> {
-            let folded = |conv: usize, norm: usize| -> Result<FoldedConv, CheckpointError> {
-                let p = format!("{prefix}.double_conv");
+        let double = |block: Block| -> Result<FoldedDoubleConv, CheckpointError> {
+            let folded = |stage: Stage| -> Result<FoldedConv, CheckpointError> {
+                let norm = |field| get(Slot::Norm(block, stage, field));
                 fold(
-                    get(format!("{p}.{conv}.weight"))?,
-                    get(format!("{p}.{norm}.weight"))?,
-                    get(format!("{p}.{norm}.bias"))?,
-                    get(format!("{p}.{norm}.running_mean"))?,
-                    get(format!("{p}.{norm}.running_var"))?,
+                    get(Slot::Conv(block, stage))?,
+                    norm(NormField::Weight)?,
+                    norm(NormField::Bias)?,
+                    norm(NormField::RunningMean)?,
+                    norm(NormField::RunningVar)?,
                 )
             };
             Ok(FoldedDoubleConv {
-                first: folded(0, 1)?,
-                second: folded(3, 4)?,
+                first: folded(Stage::First)?,
+                second: folded(Stage::Second)?,
             })
         };
-        let down = |level: usize| double(&format!("down{level}.maxpool_conv.1"));
-        let up = |level: usize| -> Result<FoldedUp, CheckpointError> {
+        let down = |level| double(Block::Down(level));
+        let up = |step| -> Result<FoldedUp, CheckpointError> {
             let transposed = if config.bilinear {
                 None
             } else {
                 Some((
-                    get(format!("up{level}.up.weight"))?.to_vec(),
-                    get(format!("up{level}.up.bias"))?.to_vec(),
+                    get(Slot::Transposed { step, bias: false })?.to_vec(),
+                    get(Slot::Transposed { step, bias: true })?.to_vec(),
                 ))
             };
             Ok(FoldedUp {
                 transposed,
-                conv: double(&format!("up{level}.conv"))?,
+                conv: double(Block::Up(step))?,
             })
         };
         Ok(Self {
             config,
-            inc: double("inc")?,
+            inc: double(Block::Inc)?,
             down: [down(1)?, down(2)?, down(3)?, down(4)?],
             up: [up(1)?, up(2)?, up(3)?, up(4)?],
             outc: (
-                get("outc.conv.weight".into())?.to_vec(),
-                get("outc.conv.bias".into())?.to_vec(),
+                get(Slot::Out { bias: false })?.to_vec(),
+                get(Slot::Out { bias: true })?.to_vec(),
             ),
         })
     }
 
     /// Folds a burn [`UNet`] (for example one just trained); reads its weights synchronously.
-    pub fn from_model(model: &UNet) -> Result<Self, String> {
+    pub fn from_model(model: &UNet) -> Result<Self, CheckpointError> {
         let tensors = tensors_of(model)?;
-        let config = crate::checkpoint::infer_config(&tensors).map_err(|e| e.to_string())?;
-        Self::from_tensors(config, &tensors).map_err(|e| e.to_string())
+        let config = crate::checkpoint::infer_config(&tensors)?;
+        Self::from_tensors(config, &tensors)
     }
 
     /// The architecture.
@@ -261,8 +259,7 @@ fn fold(
     let mut bias = Vec::with_capacity(c_out);
     for (c, row) in folded.chunks_mut(per_channel.max(1)).enumerate() {
         // In f64, so the folding itself adds no rounding beyond the final f32 store.
-        let scale =
-            f64::from(gamma[c]) / (f64::from(var[c]) + f64::from(BATCH_NORM_EPSILON)).sqrt();
+        let scale = f64::from(gamma[c]) / (f64::from(var[c]) + BATCH_NORM_EPSILON).sqrt();
         row.iter_mut()
             .for_each(|w| *w = (f64::from(*w) * scale) as f32);
         bias.push((f64::from(beta[c]) - f64::from(mean[c]) * scale) as f32);
