@@ -17,6 +17,9 @@ chmod 700 "$XDG_RUNTIME_DIR"
 stage "format"
 cargo fmt --all -- --check
 
+stage "module cycles"
+python3 scripts/checks/module_cycles.py
+
 stage "clippy (native)"
 cargo clippy --all-targets -- -D warnings
 stage "clippy (wasm32)"

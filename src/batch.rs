@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use unet_imaging::{
-    decode_file, decode_files, file_stem, is_dicom, Decoded, FileInfo, ImagingError, Window,
-};
+use unet_imaging::{decode_file, decode_files, is_dicom, Decoded, FileInfo, ImagingError, Window};
 
 use crate::platform::yield_now;
 use crate::state::{AppState, Content, Item, ItemState};
@@ -66,19 +64,14 @@ pub fn add_with_refusals(
 fn decode_all(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Result<Decoded, ImagingError>)> {
     let base = |name: &str| name.rsplit(['/', '\\']).next().unwrap_or(name).to_string();
     let (dicoms, others): (Vec<_>, Vec<_>) = files.into_iter().partition(|(_, b)| is_dicom(b));
-    let dicom_names: Vec<String> = dicoms.iter().map(|(n, _)| n.clone()).collect();
     let mut out: Vec<_> = others
         .into_iter()
         .map(|(name, bytes)| (base(&name), decode_file(&bytes)))
         .collect();
-    for (stem, decoded) in decode_files(dicoms) {
+    for group in decode_files(dicoms) {
         // A lone file keeps its whole name (`CT_small.dcm`), as other items do.
-        let mut same = dicom_names.iter().filter(|n| file_stem(n) == stem);
-        let name = match (same.next(), same.next()) {
-            (Some(only), None) => base(only),
-            _ => stem,
-        };
-        out.push((name, decoded));
+        let name = group.single_source().map(base).unwrap_or(group.name);
+        out.push((name, group.result));
     }
     out
 }

@@ -14,82 +14,11 @@ use unet_imaging::{fill_region, stroke_pixels, LabelVolume, Slicing, Volume};
 
 use crate::history::{EditTarget, Patch};
 use crate::state::{AppState, Item, ItemState, SliceKey};
+use crate::stroke::Target;
+pub use crate::stroke::{EditSettings, Stroke, Tool};
 
 /// A voxel of the edit layer that the user has not painted.
 pub const UNEDITED: u8 = 255;
-
-/// What a press on the image does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Tool {
-    /// Drag pans (no editing).
-    #[default]
-    Pan,
-    /// Paints the chosen class.
-    Brush,
-    /// Paints background.
-    Eraser,
-    /// Fills the connected region under the pointer with the chosen class.
-    Fill,
-}
-
-impl Tool {
-    /// The name used in `data-testid="tool-NAME"` and `data-tool`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Tool::Pan => "pan",
-            Tool::Brush => "brush",
-            Tool::Eraser => "eraser",
-            Tool::Fill => "fill",
-        }
-    }
-}
-
-/// The tool, the brush's radius in image pixels and the class it paints.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct EditSettings {
-    /// The active tool.
-    pub tool: Tool,
-    /// Brush and eraser radius, image pixels.
-    pub radius: f64,
-    /// Class painted by the brush and the fill (1 for a one-class model).
-    pub class: u8,
-}
-
-impl Default for EditSettings {
-    fn default() -> Self {
-        Self {
-            tool: Tool::Pan,
-            radius: 4.0,
-            class: 1,
-        }
-    }
-}
-
-/// A brush or eraser stroke in progress.
-#[derive(Debug, Clone)]
-pub struct Stroke {
-    target: Target,
-    /// The slice's values before the stroke, for its undo patch.
-    before: Vec<u8>,
-    /// The last pointer position, image pixels.
-    last: (f64, f64),
-    value: u8,
-}
-
-/// Where edits of the slice shown go.
-#[derive(Debug, Clone)]
-enum Target {
-    Image {
-        item: u64,
-        width: usize,
-        height: usize,
-    },
-    Slice {
-        key: SliceKey,
-        volume: Arc<Volume>,
-        slicing: Slicing,
-    },
-}
 
 impl Target {
     /// The target of `item` as shown: its mask, or the slice of its volume on screen.

@@ -24,7 +24,11 @@ mod intake;
 #[cfg(target_arch = "wasm32")]
 mod models;
 #[cfg(target_arch = "wasm32")]
+mod slice_key;
+#[cfg(target_arch = "wasm32")]
 mod state;
+#[cfg(target_arch = "wasm32")]
+mod stroke;
 #[cfg(target_arch = "wasm32")]
 mod volume;
 #[cfg(target_arch = "wasm32")]

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use unet_imaging::{FileInfo, Image, LabelVolume, Mask, Normalization, Plane, Volume, Window};
 
-use crate::edit::{EditSettings, Stroke};
 use crate::engine::{BackendInfo, EngineHandle, ModelInfo, Segmentation};
 use crate::history::History;
 use crate::manifest::{ModelEntry, SampleEntry};
+pub use crate::slice_key::SliceKey;
+use crate::stroke::{EditSettings, Stroke};
 
 /// Where an item is in its life.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,19 +110,6 @@ impl Item {
             Content::Nothing => false,
         }
     }
-}
-
-/// One slice of one volume item: the key of the per-slice mask cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SliceKey {
-    /// The item.
-    pub item: u64,
-    /// Volume of a 4-D file.
-    pub frame: usize,
-    /// Cutting plane.
-    pub plane: Plane,
-    /// Slice in that plane (0 = inferior, posterior or left).
-    pub index: usize,
 }
 
 /// A running "segment all slices" (and maybe export) of one volume.

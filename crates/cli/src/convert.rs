@@ -39,7 +39,7 @@ pub fn run(args: &ConvertArgs) -> Result<(), String> {
         let card: ModelCard = serde_json::from_str(&text)
             .map_err(|e| format!("{}: invalid model card: {e}", card_path.display()))?;
         card.check_against(&model.config)
-            .map_err(|e| format!("{}: {e}", card_path.display()))?;
+            .map_err(|e| format!("{}: invalid model card: {e}", card_path.display()))?;
         model.card = card;
     }
     let dtype = if args.half {

@@ -61,7 +61,8 @@ pub fn run(args: &InitArgs) -> Result<(), String> {
             card
         }
     };
-    card.check_against(&config).map_err(|e| e.to_string())?;
+    card.check_against(&config)
+        .map_err(|e| format!("invalid model card: {e}"))?;
     let checkpoint = Checkpoint {
         config,
         card,

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use unet_imaging::{decode_file, decode_files, file_stem, is_dicom, Decoded};
+use unet_imaging::{decode_file, decode_files, file_stem, is_dicom, Decoded, DecodedGroup};
 
 /// One decoded input (a file, or a series of DICOM files).
 pub struct Input {
@@ -41,18 +41,13 @@ pub fn gather(paths: &[PathBuf]) -> Vec<Input> {
             }),
         }
     }
-    let names: Vec<String> = dicom_files.iter().map(|(n, _)| n.clone()).collect();
-    for (stem, decoded) in decode_files(dicom_files) {
+    for group in decode_files(dicom_files) {
         // A single file keeps its path in messages; a series is named by its stem.
-        let label = names
-            .iter()
-            .find(|n| file_stem(n) == stem)
-            .cloned()
-            .unwrap_or_else(|| stem.clone());
+        let label = group.single_source().unwrap_or(&group.name).to_string();
         inputs.push(Input {
             label,
-            stem,
-            decoded: decoded.map_err(|e| e.to_string()),
+            stem: group.name,
+            decoded: group.result.map_err(|e| e.to_string()),
         });
     }
     inputs
@@ -75,9 +70,12 @@ fn folder(dir: &Path) -> Vec<Input> {
         }];
     }
     let results = decode_files(files);
-    let any_image = results.iter().any(|(_, r)| r.is_ok());
+    let any_image = results.iter().any(|group| group.result.is_ok());
     let mut inputs = Vec::new();
-    for (stem, result) in results {
+    for DecodedGroup {
+        name: stem, result, ..
+    } in results
+    {
         match result {
             Err(e) if any_image => eprintln!("note: {label}: skipped {stem}: {e}"),
             result => inputs.push(Input {

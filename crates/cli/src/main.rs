@@ -13,6 +13,7 @@ mod mesh;
 mod network;
 mod output;
 mod predict;
+mod predict_args;
 mod stats;
 mod train;
 mod volume;

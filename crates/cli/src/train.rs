@@ -83,14 +83,14 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         command: format!("unet {command}"),
     };
     if args.heldout_only {
-        let n = run.write_heldout_only()?;
+        let n = run.write_heldout_only().map_err(|e| e.to_string())?;
         println!(
             "wrote {n} held-out slices to {}",
             args.out.join("heldout").display()
         );
         return Ok(());
     }
-    let state = run.execute()?;
+    let state = run.execute().map_err(|e| e.to_string())?;
     if let Some(best) = state.best() {
         println!(
             "best epoch {}: held-out Dice {:.4}; model in {}",

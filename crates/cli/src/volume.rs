@@ -7,7 +7,7 @@ use crate::dicom_seg::write_dicom_seg;
 use crate::inputs::Input;
 use crate::mesh::{class_names, write_surfaces};
 use crate::output::{path_in, Outputs};
-use crate::predict::PredictArgs;
+use crate::predict_args::PredictArgs;
 use crate::stats::predicted_csv;
 use std::collections::BTreeSet;
 use std::io::Write;

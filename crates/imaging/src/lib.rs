@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod decode;
+mod decoded;
 mod dicom;
 mod edit;
 mod error;
@@ -31,6 +32,7 @@ mod test_support;
 mod volume_seg;
 
 pub use decode::decode_image;
+pub use decoded::{Content, Decoded, DecodedGroup, FileInfo, Window};
 pub use dicom::{
     decode_dicom, encode_dicom_seg, is_dicom, DicomReference, SegOrigin, Segment, SourceFrame,
     StudyIds,
@@ -43,9 +45,7 @@ pub use mask::{
     display_rgba, encode_gray_png, encode_mask_png, encode_rgba_png, mask_from_logits,
     overlay_rgba, Mask, DEFAULT_COLOURS,
 };
-pub use medical::{
-    decode_file, decode_files, file_stem, orientation_codes, Content, Decoded, FileInfo, Window,
-};
+pub use medical::{decode_file, decode_files, file_stem, orientation_codes};
 pub use mesh::{class_surface, classes_present, surface_file_name, Surface};
 pub use morphology::open;
 pub use nifti::{decode_nifti, encode_nifti_u8, encode_nifti_u8_gz, is_nifti, Volume, MAX_VOXELS};

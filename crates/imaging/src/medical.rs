@@ -1,4 +1,4 @@
-//! Any dropped file or folder to one typed result: a 2-D [`Image`] or a [`Volume`], with what the
+//! Any dropped file or folder to one typed result: a 2-D [`crate::Image`] or a [`crate::Volume`], with what the
 //! file said about itself ([`FileInfo`]: format, modality, display window, ...).
 //!
 //! The app's drop zone and the CLI both go through [`decode_files`], so a DICOM series dropped in
@@ -7,111 +7,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::decoded::{Content, Decoded, DecodedGroup, FileInfo};
 use crate::dicom;
 use crate::error::ImagingError;
-use crate::{decode_image, decode_nifti, is_nifti, Image, Volume, MAX_VOXELS};
-
-/// A display window: values from `center - width/2` to `center + width/2` map to black..white.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Window {
-    /// Centre (level).
-    pub center: f32,
-    /// Width, > 0.
-    pub width: f32,
-}
-
-impl Window {
-    /// Named CT presets in Hounsfield units (centre, width), as radiology viewers ship them.
-    pub const PRESETS: [(&'static str, Window); 4] = [
-        ("brain", Window::new(40.0, 80.0)),
-        ("bone", Window::new(400.0, 1800.0)),
-        ("lung", Window::new(-600.0, 1500.0)),
-        ("soft tissue", Window::new(40.0, 400.0)),
-    ];
-
-    /// A window with this centre and width (a width below 1 is raised to 1).
-    pub const fn new(center: f32, width: f32) -> Window {
-        Window {
-            center,
-            width: if width < 1.0 { 1.0 } else { width },
-        }
-    }
-
-    /// The window spanning every finite value in `values` ("full range").
-    pub fn full_range(values: &[f32]) -> Window {
-        let (lo, hi) = values
-            .iter()
-            .filter(|v| v.is_finite())
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
-        if lo > hi {
-            return Window::new(0.5, 1.0);
-        }
-        Window::new((lo + hi) / 2.0, (hi - lo).max(1e-6))
-    }
-
-    /// The preset called `name` (as in [`Window::PRESETS`]).
-    pub fn preset(name: &str) -> Option<Window> {
-        Window::PRESETS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, w)| *w)
-    }
-
-    /// Grey level of `value` in this window; `inverted` for MONOCHROME1 (high values dark).
-    pub fn grey(&self, value: f32, inverted: bool) -> u8 {
-        let t = ((value - (self.center - self.width / 2.0)) / self.width).clamp(0.0, 1.0);
-        let t = if inverted { 1.0 - t } else { t };
-        // NaN clamps to NaN and casts to 0: black, never a panic.
-        (t * 255.0).round() as u8
-    }
-}
-
-/// What a file said about itself, for the viewer's defaults and `unet info`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct FileInfo {
-    /// "PNG", "NIfTI-1", "DICOM", ...
-    pub format: String,
-    /// DICOM Modality (CT, MR, US, ...).
-    pub modality: Option<String>,
-    /// DICOM transfer syntax, by name and UID.
-    pub transfer_syntax: Option<String>,
-    /// DICOM photometric interpretation as stored.
-    pub photometric: Option<String>,
-    /// The file's own display window (DICOM Window Center/Width), in the values of the data.
-    pub window: Option<Window>,
-    /// The file stored MONOCHROME1 (high values dark). Its values, and its window, were flipped
-    /// within the stored range at decode, so displays and models treat it like any other image
-    /// and must not invert it again.
-    pub inverted: bool,
-    /// Series or study description, when the file has one.
-    pub description: Option<String>,
-    /// How many files made this result (a DICOM series), 1 otherwise.
-    pub files: usize,
-    /// mm between rows and between columns (DICOM Pixel Spacing), for areas in mm².
-    pub pixel_spacing: Option<[f64; 2]>,
-    /// The DICOM files (and frames) each decoded slice came from, for a DICOM SEG of its mask.
-    pub dicom: Option<Box<crate::dicom::DicomReference>>,
-}
-
-/// The pixels of a decoded file.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Content {
-    /// A 2-D image (PNG, JPEG, ..., or a single-frame DICOM).
-    Image(Image),
-    /// A volume (NIfTI, multi-frame DICOM, or a DICOM series).
-    Volume(Volume),
-}
-
-/// A decoded file: pixels and what the file said about them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Decoded {
-    /// The pixels.
-    pub content: Content,
-    /// The file's own description.
-    pub info: FileInfo,
-}
+use crate::{decode_image, decode_nifti, is_nifti, MAX_VOXELS};
 
 /// Decodes one file of any supported format, sniffed from its bytes: NIfTI, DICOM (with or
 /// without the 128-byte preamble), or PNG/JPEG/BMP/TIFF/WebP.
@@ -153,7 +52,7 @@ pub fn decode_file(bytes: &[u8]) -> Result<Decoded, ImagingError> {
 /// alone. Each result is named by [`file_stem`] of its file, or for a series by the folder its
 /// files share (else the first file's stem). Order: as given, a series where its first file was;
 /// files of a series that does not stack (the same instance or position twice) come last.
-pub fn decode_files(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Result<Decoded, ImagingError>)> {
+pub fn decode_files(files: Vec<(String, Vec<u8>)>) -> Vec<DecodedGroup> {
     // Every DICOM header is read first, so that a series too large to hold is refused before
     // any of its slices is decoded.
     let parsed: Vec<(String, Parsed)> = files
@@ -178,38 +77,44 @@ pub fn decode_files(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Result<Decode
             entry.1.push(name);
         }
     }
-    let too_large: BTreeMap<dicom::SeriesKey, (String, u64)> = sizes
+    let too_large: BTreeMap<dicom::SeriesKey, (Vec<String>, u64)> = sizes
         .into_iter()
         .filter(|(_, (total, _))| *total > MAX_VOXELS)
-        .map(|(key, (total, names))| (key, (series_name(names.into_iter()), total)))
+        .map(|(key, (total, names))| (key, (names.into_iter().map(String::from).collect(), total)))
         .collect();
 
-    let mut out: Vec<(String, Result<Decoded, ImagingError>)> = Vec::new();
+    let alone = |name: String, result| DecodedGroup {
+        name: file_stem(&name),
+        sources: vec![name],
+        result,
+    };
+    let mut out: Vec<DecodedGroup> = Vec::new();
     let mut refused = std::collections::BTreeSet::new();
     let mut series: BTreeMap<dicom::SeriesKey, (usize, Vec<(String, dicom::Slice)>)> =
         BTreeMap::new();
     for (name, parsed) in parsed {
         let header = match parsed {
             Parsed::Other(bytes) => {
-                out.push((file_stem(&name), decode_file(&bytes)));
+                out.push(alone(name, decode_file(&bytes)));
                 continue;
             }
             Parsed::Dicom(Ok(h)) => h,
             Parsed::Dicom(Err(e)) => {
-                out.push((file_stem(&name), Err(e)));
+                out.push(alone(name, Err(e)));
                 continue;
             }
         };
         if header.stackable() {
             let key = header.series_key();
-            if let Some((series_name, total)) = too_large.get(&key) {
+            if let Some((names, total)) = too_large.get(&key) {
                 if refused.insert(key) {
-                    out.push((
-                        series_name.clone(),
-                        Err(ImagingError::Dicom(format!(
+                    out.push(DecodedGroup {
+                        name: series_name(names.iter().map(String::as_str)),
+                        sources: names.clone(),
+                        result: Err(ImagingError::Dicom(format!(
                             "the series has {total} voxels, more than the limit of {MAX_VOXELS}: load fewer slices or a cropped series"
                         ))),
-                    ));
+                    });
                 }
                 continue;
             }
@@ -221,12 +126,16 @@ pub fn decode_files(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Result<Decode
                 let entry = series.entry(key).or_insert_with(|| (slot, Vec::new()));
                 if entry.1.is_empty() {
                     // Placeholder, replaced once the whole series is known.
-                    out.push((String::new(), Err(ImagingError::Empty)));
+                    out.push(DecodedGroup {
+                        name: String::new(),
+                        sources: Vec::new(),
+                        result: Err(ImagingError::Empty),
+                    });
                 }
                 entry.1.push((name, slice));
             }
-            Ok(slice) => out.push((file_stem(&name), slice.decode())),
-            Err(e) => out.push((file_stem(&name), Err(e))),
+            Ok(slice) => out.push(alone(name, slice.decode())),
+            Err(e) => out.push(alone(name, Err(e))),
         }
     }
     let mut apart = Vec::new();
@@ -235,19 +144,17 @@ pub fn decode_files(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Result<Decode
         if named.len() == 1 || !dicom::is_stack(&slices) {
             // Not a volume (one file, or the same place twice): each file is its own image.
             let (first_name, first) = named.remove(0);
-            out[slot] = (file_stem(&first_name), first.into_decoded());
-            apart.extend(
-                named
-                    .into_iter()
-                    .map(|(n, s)| (file_stem(&n), s.into_decoded())),
-            );
+            out[slot] = alone(first_name, first.into_decoded());
+            apart.extend(named.into_iter().map(|(n, s)| alone(n, s.into_decoded())));
             continue;
         }
         let name = series_name(named.iter().map(|(n, _)| n.as_str()));
-        out[slot] = (
+        let (sources, slices): (Vec<String>, Vec<dicom::Slice>) = named.into_iter().unzip();
+        out[slot] = DecodedGroup {
             name,
-            dicom::stack(named.into_iter().map(|(_, s)| s).collect()),
-        );
+            sources,
+            result: dicom::stack(slices),
+        };
     }
     out.extend(apart);
     out
@@ -343,9 +250,9 @@ mod tests {
         let Ok(Decoded {
             content: Content::Volume(volume),
             ..
-        }) = &decoded[0].1
+        }) = &decoded[0].result
         else {
-            panic!("{:?}", decoded[0].1);
+            panic!("{:?}", decoded[0].result);
         };
         assert_eq!(volume.dims, [6, 8, 3]);
 
@@ -362,8 +269,9 @@ mod tests {
             .collect();
         let (decoded, largest) = largest_allocation(|| decode_files(big));
         assert_eq!(decoded.len(), 1, "one error for the series");
-        assert_eq!(decoded[0].0, "big");
-        let err = decoded[0].1.as_ref().unwrap_err().to_string();
+        assert_eq!(decoded[0].name, "big");
+        assert_eq!(decoded[0].sources.len(), 33);
+        let err = decoded[0].result.as_ref().unwrap_err().to_string();
         assert!(
             err.contains("139223040 voxels") && err.contains("load fewer slices"),
             "{err}"
@@ -388,19 +296,6 @@ mod tests {
         );
         assert_eq!(series_name(["a/1.dcm", "b/2.dcm"].into_iter()), "1");
         assert_eq!(series_name(["1.dcm", "2.dcm"].into_iter()), "1");
-    }
-
-    #[test]
-    fn windows_map_to_grey_levels_and_invert() {
-        let w = Window::new(40.0, 80.0);
-        assert_eq!(w.grey(0.0, false), 0);
-        assert_eq!(w.grey(80.0, false), 255);
-        assert_eq!(w.grey(40.0, false), 128);
-        assert_eq!(w.grey(0.0, true), 255);
-        assert_eq!(w.grey(f32::NAN, false), 0);
-        let full = Window::full_range(&[-1000.0, 3000.0, f32::NAN]);
-        assert_eq!((full.center, full.width), (1000.0, 4000.0));
-        assert_eq!(Window::preset("lung"), Some(Window::new(-600.0, 1500.0)));
     }
 
     #[test]

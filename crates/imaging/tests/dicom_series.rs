@@ -33,12 +33,19 @@ fn a_dicom_series_lands_where_nibabel_puts_the_volume() {
     let mut volumes = Vec::new();
     let mut images = 0;
     let mut errors = 0;
-    for (stem, result) in &results {
-        match result {
+    for group in &results {
+        match &group.result {
             Ok(Decoded {
                 content: Content::Volume(v),
                 info,
-            }) => volumes.push((stem.clone(), v, info)),
+            }) => {
+                assert_eq!(
+                    group.sources.len(),
+                    info.files,
+                    "every slice's file is named"
+                );
+                volumes.push((group.name.clone(), v, info))
+            }
             Ok(Decoded {
                 content: Content::Image(_),
                 ..

@@ -63,7 +63,7 @@ fn run(target: &str, bytes: &[u8]) -> Vec<ImagingError> {
             .collect(),
         "decode_files" => unet_imaging::decode_files(split_files::split(bytes))
             .into_iter()
-            .filter_map(|(_, r)| r.err())
+            .filter_map(|group| group.result.err())
             .collect(),
         other => panic!("no fuzz target called {other}"),
     }

@@ -316,8 +316,9 @@ fn enhanced_multi_frame_images_open_as_volumes_in_every_encoding() {
             (file.to_string(), bytes),
             ("MR_small.dcm".into(), read("pydicom", "MR_small.dcm")),
         ]);
+        assert_eq!(together[0].single_source(), Some(file));
         let decoded = together[0]
-            .1
+            .result
             .as_ref()
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(
@@ -347,8 +348,8 @@ fn files_of_different_series_stay_apart() {
     let results = decode_files(files);
     // Three different series: three results, none stacked.
     assert_eq!(results.len(), 3);
-    assert!(results.iter().all(|(_, r)| matches!(
-        r,
+    assert!(results.iter().all(|group| matches!(
+        group.result,
         Ok(Decoded {
             content: Content::Image(_),
             ..

@@ -7,7 +7,7 @@ use unet_train::data::{head_example, Example};
 use unet_train::head::Head;
 use unet_train::rng::Rng;
 
-fn main() -> Result<(), String> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let out = PathBuf::from(args.next().unwrap_or_else(|| "runs/examples".into()));
     let n: usize = args.next().and_then(|v| v.parse().ok()).unwrap_or(16);

@@ -8,7 +8,7 @@ use unet_imaging::PostStep;
 
 use crate::data::normalization;
 use crate::progress::clock;
-use crate::train::{EpochRecord, State};
+use crate::state::{EpochRecord, State};
 
 /// The brain-extraction model card.
 pub fn brain_card(command: &str, state: &State, record: Option<&EpochRecord>) -> ModelCard {

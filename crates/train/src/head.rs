@@ -10,6 +10,8 @@
 
 use std::path::Path;
 
+use crate::error::TrainError;
+
 use unet_imaging::{decode_nifti, Plane, Slicing};
 
 use crate::rng::Rng;
@@ -109,26 +111,25 @@ impl HeadContrast {
 
 impl Head {
     /// Reads the head and its brain mask from `dir`.
-    pub fn load(dir: &Path) -> Result<Head, String> {
+    pub fn load(dir: &Path) -> Result<Head, TrainError> {
         let read = |name: &str| {
             let path = dir.join(name);
-            let bytes = std::fs::read(&path).map_err(|e| {
-                format!(
-                    "{}: {e} (run scripts/data/fetch_heads.sh to fetch the heads)",
-                    path.display()
-                )
+            let bytes = std::fs::read(&path).map_err(|source| TrainError::Io {
+                path: path.clone(),
+                source,
+                hint: " (run scripts/data/fetch_heads.sh to fetch the heads)",
             })?;
-            decode_nifti(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+            decode_nifti(&bytes).map_err(|source| TrainError::Volume { path, source })
         };
         let t1 = read(FILES[0])?;
         let mask = read(FILES[1])?;
         if t1.dims != mask.dims {
-            return Err(format!(
+            return Err(TrainError::Mismatch(format!(
                 "{}: the head is {:?} but its brain mask {:?}",
                 dir.display(),
                 t1.dims,
                 mask.dims
-            ));
+            )));
         }
         Ok(Head::from_volume(
             t1.dims,

@@ -6,14 +6,17 @@
 pub mod augment;
 pub mod card;
 pub mod data;
+pub mod error;
 pub mod field;
 pub mod head;
 pub mod metrics;
 pub mod progress;
 pub mod rng;
+pub mod state;
 pub mod synth;
 pub mod template;
 pub mod train;
 
+pub use error::TrainError;
 pub use metrics::{dice, DiceCounts};
 pub use train::{Run, Settings, State};

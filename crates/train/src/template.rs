@@ -9,6 +9,8 @@
 
 use std::path::Path;
 
+use crate::error::TrainError;
+
 use unet_imaging::{decode_nifti, fill_holes, Slicing};
 
 /// Voxels of empty margin added on every side: room for the synthetic skull and scalp.
@@ -58,21 +60,22 @@ pub struct Template {
 
 impl Template {
     /// Reads the three volumes from `dir` and derives the mask and distance map.
-    pub fn load(dir: &Path) -> Result<Template, String> {
+    pub fn load(dir: &Path) -> Result<Template, TrainError> {
         let read = |name: &str| {
             let path = dir.join(name);
-            let bytes = std::fs::read(&path).map_err(|e| {
-                format!(
-                    "{}: {e} (run scripts/data/fetch_mni.sh to fetch the template)",
-                    path.display()
-                )
+            let bytes = std::fs::read(&path).map_err(|source| TrainError::Io {
+                path: path.clone(),
+                source,
+                hint: " (run scripts/data/fetch_mni.sh to fetch the template)",
             })?;
-            decode_nifti(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+            decode_nifti(&bytes).map_err(|source| TrainError::Volume { path, source })
         };
         let [t1, gm, wm] = FILES.map(read);
         let (t1, gm, wm) = (t1?, gm?, wm?);
         if t1.dims != gm.dims || t1.dims != wm.dims {
-            return Err("the template's T1, GM and WM volumes differ in size".into());
+            return Err(TrainError::Mismatch(
+                "the template's T1, GM and WM volumes differ in size".into(),
+            ));
         }
         Ok(Template::from_volumes(
             t1.dims,

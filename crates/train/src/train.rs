@@ -8,82 +8,24 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
-use serde::{Deserialize, Serialize};
 use unet::checkpoint::tensors_of;
 use unet::inference::predict;
-use unet::{Checkpoint, SourceFormat, StorageDtype, UNet, UNetConfig};
+use unet::{Checkpoint, InferenceError, SourceFormat, StorageDtype, UNet, UNetConfig};
 use unet_imaging::{encode_gray_png, encode_mask_png, Mask};
 
 use crate::card::brain_card;
 use crate::data::{
     heldout_slices, normalise, training_example, validation_examples, Example, Sources, Split,
 };
+use crate::error::TrainError;
 use crate::head::Head;
 use crate::metrics::DiceCounts;
 use crate::progress::{clock, Bar};
 use crate::rng::Rng;
 use crate::template::Template;
 
-/// Everything that decides what a run computes; a resumed run must match it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Settings {
-    /// Epochs to train in total.
-    pub epochs: usize,
-    /// Optimiser steps per epoch.
-    pub steps: usize,
-    /// Examples per step.
-    pub batch: usize,
-    /// Side of the square training crops, in pixels.
-    pub size: usize,
-    /// U-Net width (channels of the first level).
-    pub base: usize,
-    /// Peak learning rate (cosine decay to 5 % of it, after 100 warm-up steps).
-    pub lr: f64,
-    /// Seed of initialisation and of every epoch's data stream.
-    pub seed: u64,
-    /// Augmented validation examples per plane.
-    pub val_per_plane: usize,
-    /// Whether real heads (`Run::heads`) were trained on besides the synthetic ones.
-    #[serde(default)]
-    pub real_heads: bool,
-}
-
-/// One finished epoch.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EpochRecord {
-    /// 1-based.
-    pub epoch: usize,
-    /// Mean training loss.
-    pub loss: f64,
-    /// Dice on augmented examples from the held-out slabs.
-    pub dice_val_augmented: f64,
-    /// Dice on the whole held-out slices, un-augmented (the model card's figure).
-    pub dice_heldout: f64,
-    /// Wall-clock seconds the epoch took, validation included.
-    pub seconds: f64,
-}
-
-/// What `state.json` in the output folder holds.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct State {
-    /// The run's settings.
-    pub settings: Settings,
-    /// Finished epochs.
-    pub history: Vec<EpochRecord>,
-    /// Training seconds so far, over all sessions of the run.
-    pub seconds: f64,
-}
-
-impl State {
-    /// The epoch to ship: the best Dice on the augmented validation crops (ties: the later
-    /// one). They vary contrast, geometry and head like other subjects' scans do, so they are the
-    /// better guide to new data than the clean held-out slices, which saturate early.
-    pub fn best(&self) -> Option<&EpochRecord> {
-        self.history
-            .iter()
-            .max_by(|a, b| a.dice_val_augmented.total_cmp(&b.dice_val_augmented))
-    }
-}
+// Where callers have always found them.
+pub use crate::state::{EpochRecord, Settings, State};
 
 /// A training run.
 pub struct Run {
@@ -115,7 +57,7 @@ pub const STATE: &str = "state.json";
 
 impl Run {
     /// Only writes the held-out slices (`out/heldout/{images,masks}`), for `unet eval`.
-    pub fn write_heldout_only(&self) -> Result<usize, String> {
+    pub fn write_heldout_only(&self) -> Result<usize, TrainError> {
         let template = Template::load(&self.data)?;
         let heldout = heldout_slices(&template, &Split::new(&template));
         write_heldout(&self.out.join("heldout"), &heldout)?;
@@ -123,9 +65,9 @@ impl Run {
     }
 
     /// Trains, printing progress to stderr and a summary line per epoch to stdout.
-    pub fn execute(&self) -> Result<State, String> {
+    pub fn execute(&self) -> Result<State, TrainError> {
         let s = &self.settings;
-        std::fs::create_dir_all(&self.out).map_err(|e| io_err(&self.out, e))?;
+        std::fs::create_dir_all(&self.out).map_err(|e| TrainError::io(&self.out, e))?;
         let template = Template::load(&self.data)?;
         let split = Split::new(&template);
         let heldout = heldout_slices(&template, &split);
@@ -185,56 +127,57 @@ impl Run {
                 clock(state.seconds as f32),
             );
             let bytes = self.checkpoint(&eval, &state, state.history.last())?;
-            std::fs::write(self.out.join(LAST), &bytes).map_err(|e| io_err(&self.out, e))?;
+            std::fs::write(self.out.join(LAST), &bytes)
+                .map_err(|e| TrainError::io(&self.out, e))?;
             // Every epoch is kept: the shipped weights average the last few
             // (scripts/data/ship_brain_model.sh).
             let kept = self
                 .out
                 .join(EPOCHS)
                 .join(format!("epoch-{epoch:02}.unet.safetensors"));
-            std::fs::create_dir_all(self.out.join(EPOCHS)).map_err(|e| io_err(&self.out, e))?;
-            std::fs::write(&kept, &bytes).map_err(|e| io_err(&kept, e))?;
+            std::fs::create_dir_all(self.out.join(EPOCHS))
+                .map_err(|e| TrainError::io(&self.out, e))?;
+            std::fs::write(&kept, &bytes).map_err(|e| TrainError::io(&kept, e))?;
             if state.best().map(|b| b.epoch) == Some(epoch) {
-                std::fs::write(self.out.join(BEST), &bytes).map_err(|e| io_err(&self.out, e))?;
+                std::fs::write(self.out.join(BEST), &bytes)
+                    .map_err(|e| TrainError::io(&self.out, e))?;
             }
-            let json = serde_json::to_string_pretty(&state).map_err(|e| e.to_string())?;
-            std::fs::write(self.out.join(STATE), json).map_err(|e| io_err(&self.out, e))?;
+            let json = serde_json::to_string_pretty(&state)
+                .map_err(|e| TrainError::Resume(format!("the run state: {e}")))?;
+            std::fs::write(self.out.join(STATE), json).map_err(|e| TrainError::io(&self.out, e))?;
         }
         // The best weights' card learns the run's final totals.
         if let Some(best) = state.best().cloned() {
             let path = self.out.join(BEST);
-            let bytes = std::fs::read(&path).map_err(|e| io_err(&path, e))?;
-            let model = Checkpoint::from_bytes(&bytes, BEST)
-                .and_then(|c| c.build(&self.device))
-                .map_err(|e| e.to_string())?;
+            let bytes = std::fs::read(&path).map_err(|e| TrainError::io(&path, e))?;
+            let model = Checkpoint::from_bytes(&bytes, BEST).and_then(|c| c.build(&self.device))?;
             let bytes = self.checkpoint(&model, &state, Some(&best))?;
-            std::fs::write(&path, bytes).map_err(|e| io_err(&path, e))?;
+            std::fs::write(&path, bytes).map_err(|e| TrainError::io(&path, e))?;
         }
         Ok(state)
     }
 
     /// A fresh model, or the last checkpoint and state when resuming.
-    fn start(&self, device: &Device) -> Result<(UNet, State), String> {
+    fn start(&self, device: &Device) -> Result<(UNet, State), TrainError> {
         let state_path = self.out.join(STATE);
         if self.resume && state_path.exists() {
-            let text = std::fs::read_to_string(&state_path).map_err(|e| io_err(&state_path, e))?;
+            let text =
+                std::fs::read_to_string(&state_path).map_err(|e| TrainError::io(&state_path, e))?;
             let mut state: State = serde_json::from_str(&text)
-                .map_err(|e| format!("{}: {e}", state_path.display()))?;
+                .map_err(|e| TrainError::Resume(format!("{}: {e}", state_path.display())))?;
             let mut wanted = self.settings.clone();
             wanted.epochs = state.settings.epochs;
             if wanted != state.settings {
-                return Err(format!(
+                return Err(TrainError::Resume(format!(
                     "--resume: the settings differ from the run in {} ({:?}); use the same flags or another --out",
                     self.out.display(),
                     state.settings
-                ));
+                )));
             }
             state.settings.epochs = self.settings.epochs;
             let last = self.out.join(LAST);
-            let bytes = std::fs::read(&last).map_err(|e| io_err(&last, e))?;
-            let model = Checkpoint::from_bytes(&bytes, LAST)
-                .and_then(|c| c.build(device))
-                .map_err(|e| e.to_string())?;
+            let bytes = std::fs::read(&last).map_err(|e| TrainError::io(&last, e))?;
+            let model = Checkpoint::from_bytes(&bytes, LAST).and_then(|c| c.build(device))?;
             eprintln!(
                 "resuming after epoch {} of {}",
                 state.history.len(),
@@ -262,7 +205,7 @@ impl Run {
         model: &UNet,
         state: &State,
         record: Option<&EpochRecord>,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, TrainError> {
         let config = UNetConfig::new(1, 1)
             .with_bilinear(true)
             .with_base_channels(self.settings.base);
@@ -270,16 +213,10 @@ impl Run {
             config,
             card: brain_card(&self.command, state, record),
             format: SourceFormat::UnetWeb,
-            tensors: tensors_of(model).map_err(|e| e.to_string())?,
+            tensors: tensors_of(model)?,
         };
-        checkpoint
-            .to_unet_web(StorageDtype::F32)
-            .map_err(|e| e.to_string())
+        Ok(checkpoint.to_unet_web(StorageDtype::F32)?)
     }
-}
-
-fn io_err(path: &Path, e: std::io::Error) -> String {
-    format!("{}: {e}", path.display())
 }
 
 /// Cosine decay from `peak` to 5 % of it, after a linear warm-up of 100 steps.
@@ -319,16 +256,20 @@ pub fn loss(logits: Tensor<4>, target: Tensor<4>) -> Tensor<1> {
     bce + soft_dice.neg().add_scalar(1.0)
 }
 
-fn dice_of_examples(model: &UNet, examples: &[Example], device: &Device) -> Result<f64, String> {
+fn dice_of_examples(
+    model: &UNet,
+    examples: &[Example],
+    device: &Device,
+) -> Result<f64, TrainError> {
     let mut counts = DiceCounts::default();
     for chunk in examples.chunks(8) {
         let (x, _) = batch(chunk, device);
         let logits = model
             .forward(x)
             .try_into_data()
-            .map_err(|e| format!("{e:?}"))?
+            .map_err(|e| InferenceError::Device(format!("{e:?}")))?
             .try_into_vec_as::<f32>()
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| InferenceError::Device(format!("{e:?}")))?;
         let per = chunk[0].height * chunk[0].width;
         for (e, l) in chunk.iter().zip(logits.chunks(per)) {
             counts.add(l.iter().map(|&v| v > 0.0), e.mask.iter().map(|&m| m > 0.5));
@@ -341,12 +282,11 @@ fn dice_of_heldout(
     model: &UNet,
     slices: &[(String, Example)],
     device: &Device,
-) -> Result<f64, String> {
+) -> Result<f64, TrainError> {
     let mut counts = DiceCounts::default();
     for (_, e) in slices {
         let planes = normalise(e.image.clone(), e.height, e.width);
-        let logits =
-            predict(model, &planes, 1, e.height, e.width, device).map_err(|e| e.to_string())?;
+        let logits = predict(model, &planes, 1, e.height, e.width, device)?;
         counts.add(
             logits.data.iter().map(|&v| v > 0.0),
             e.mask.iter().map(|&m| m > 0.5),
@@ -357,9 +297,9 @@ fn dice_of_heldout(
 
 /// Writes the held-out slices as 8-bit PNGs (`images/NAME.png`, `masks/NAME.png`, brain = 255),
 /// the input of `unet eval`.
-fn write_heldout(dir: &Path, slices: &[(String, Example)]) -> Result<(), String> {
+fn write_heldout(dir: &Path, slices: &[(String, Example)]) -> Result<(), TrainError> {
     for sub in ["images", "masks"] {
-        std::fs::create_dir_all(dir.join(sub)).map_err(|e| io_err(dir, e))?;
+        std::fs::create_dir_all(dir.join(sub)).map_err(|e| TrainError::io(dir, e))?;
     }
     for (name, e) in slices {
         let grey: Vec<u8> = e.image.iter().map(|&v| v.clamp(0.0, 255.0) as u8).collect();
@@ -374,7 +314,7 @@ fn write_heldout(dir: &Path, slices: &[(String, Example)]) -> Result<(), String>
         let file = format!("{name}.png");
         for (sub, bytes) in [("images", image), ("masks", mask)] {
             let path = dir.join(sub).join(&file);
-            std::fs::write(&path, bytes).map_err(|e| io_err(&path, e))?;
+            std::fs::write(&path, bytes).map_err(|e| TrainError::io(&path, e))?;
         }
     }
     Ok(())

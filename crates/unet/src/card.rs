@@ -1,11 +1,42 @@
 //! The model card: what a model segments, how its input is prepared, where it came from.
 //! It travels inside the weights file (see [`crate::checkpoint`]) so the browser needs one fetch.
 
-use crate::checkpoint::CheckpointError;
 use crate::model::UNetConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use unet_imaging::{Normalization, Plane, PlaneChoice, PostStep};
+
+/// Why a model card cannot describe its network; shown as "invalid model card: …".
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CardError {
+    /// The classes listed do not match the network's outputs.
+    #[error("the card lists {listed} classes but the network has {outputs} output(s), i.e. {expected} mask values")]
+    Classes {
+        /// Classes the card lists.
+        listed: usize,
+        /// The network's output channels.
+        outputs: usize,
+        /// Mask values those outputs give.
+        expected: usize,
+    },
+    /// A class colour that is not `#rrggbb`.
+    #[error("class `{name}` has colour `{colour}`; expected #rrggbb")]
+    Colour {
+        /// The class.
+        name: String,
+        /// Its colour as written.
+        colour: String,
+    },
+    /// A post-processing step that cannot run.
+    #[error("postprocess: {0}")]
+    Postprocess(String),
+    /// A volume threshold outside (0, 1).
+    #[error("threshold {0}: a probability strictly between 0 and 1 is needed")]
+    Threshold(f64),
+    /// Not JSON of a card's shape.
+    #[error("{0}")]
+    Json(String),
+}
 
 /// One output class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,33 +149,31 @@ impl ModelCard {
     }
 
     /// Refuses a card whose classes do not match the network's outputs.
-    pub fn check_against(&self, config: &UNetConfig) -> Result<(), CheckpointError> {
+    pub fn check_against(&self, config: &UNetConfig) -> Result<(), CardError> {
         let expected = Self::expected_classes(config);
         if self.classes.len() != expected {
-            return Err(CheckpointError::Card(format!(
-                "the card lists {} classes but the network has {} output(s), i.e. {expected} mask values",
-                self.classes.len(),
-                config.n_classes
-            )));
+            return Err(CardError::Classes {
+                listed: self.classes.len(),
+                outputs: config.n_classes,
+                expected,
+            });
         }
         if let Some(bad) = self
             .classes
             .iter()
             .find(|c| parse_colour(&c.colour).is_none())
         {
-            return Err(CheckpointError::Card(format!(
-                "class `{}` has colour `{}`; expected #rrggbb",
-                bad.name, bad.colour
-            )));
+            return Err(CardError::Colour {
+                name: bad.name.clone(),
+                colour: bad.colour.clone(),
+            });
         }
         if let Some(problem) = self.postprocess.iter().find_map(PostStep::problem) {
-            return Err(CheckpointError::Card(format!("postprocess: {problem}")));
+            return Err(CardError::Postprocess(problem));
         }
         if let Some(t) = self.threshold {
             if !(t > 0.0 && t < 1.0) {
-                return Err(CheckpointError::Card(format!(
-                    "threshold {t}: a probability strictly between 0 and 1 is needed"
-                )));
+                return Err(CardError::Threshold(t));
             }
         }
         Ok(())

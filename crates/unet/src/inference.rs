@@ -180,17 +180,19 @@ pub fn cpu_device() -> Device {
 
 /// Burn's Wgpu device on the default adapter (native: Vulkan, Metal or DX12).
 #[cfg(all(feature = "wgpu", not(target_family = "wasm")))]
-pub fn wgpu_device() -> Result<Device, String> {
-    Device::wgpu_options().init().map_err(|e| format!("{e}"))
+pub fn wgpu_device() -> Result<Device, InferenceError> {
+    Device::wgpu_options()
+        .init()
+        .map_err(|e| InferenceError::Device(e.to_string()))
 }
 
 /// Burn's Wgpu device, initialised asynchronously (the only way in a browser).
 #[cfg(feature = "wgpu")]
-pub async fn wgpu_device_async() -> Result<Device, String> {
+pub async fn wgpu_device_async() -> Result<Device, InferenceError> {
     Device::wgpu_options()
         .init_async()
         .await
-        .map_err(|e| format!("{e}"))
+        .map_err(|e| InferenceError::Device(e.to_string()))
 }
 
 #[cfg(test)]

@@ -9,11 +9,12 @@ pub mod checkpoint;
 pub mod cpu;
 pub mod inference;
 pub mod model;
+pub mod ready;
 pub mod runner;
 pub mod segment;
 pub mod tiles;
 
-pub use card::{ClassInfo, ModelCard};
+pub use card::{CardError, ClassInfo, ModelCard};
 pub use checkpoint::{
     Checkpoint, CheckpointError, RawTensor, SourceFormat, StorageDtype, TensorMap,
 };
@@ -24,4 +25,4 @@ pub use runner::Runner;
 #[cfg(not(target_family = "wasm"))]
 pub use segment::segment;
 pub use segment::{SegmentError, Segmented};
-pub use tiles::Tiling;
+pub use tiles::{Tiling, TilingError};

@@ -6,7 +6,6 @@
 //! ready at once and gets a plain blocking call ([`Runner::logits`]).
 
 use std::future::Future;
-use std::task::{Context, Poll, Waker};
 
 use burn::tensor::Device;
 
@@ -15,6 +14,9 @@ use crate::cpu::CpuUNet;
 use crate::inference::{InferenceError, Logits};
 use crate::model::{UNet, UNetConfig};
 use crate::tiles::{predict_tiled, Frame, Tiling};
+
+// Where callers have always found it.
+pub use crate::ready::finish_ready;
 
 enum Net {
     /// BatchNorm folded, im2col + gemm (`crate::cpu`).
@@ -140,23 +142,6 @@ impl Runner {
                     .await
             }
         }
-    }
-}
-
-/// Finishes a future whose every await is ready at once (a synchronous call through an async
-/// path: the pauses of a native run, the CPU backend natively).
-///
-/// # Panics
-///
-/// If the future waits: that is a caller's error (a real wait on a thread that cannot wait).
-pub fn finish_ready<T>(future: impl Future<Output = T>) -> T {
-    let mut future = std::pin::pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(value) => value,
-        Poll::Pending => panic!("finish_ready: the future waited; await it instead"),
     }
 }
 

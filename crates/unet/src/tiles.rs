@@ -43,22 +43,36 @@ pub struct Span {
     pub keep: Range<usize>,
 }
 
+/// A tiling that cannot work; each message says what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TilingError {
+    /// The four poolings need tiles and overlaps that they can halve four times.
+    #[error("tile {tile} and overlap {overlap} must be multiples of {ALIGN}")]
+    Unaligned {
+        /// Tile side.
+        tile: usize,
+        /// Overlap on each side.
+        overlap: usize,
+    },
+    /// The overlaps on both sides cover the whole tile.
+    #[error("a tile of {tile} leaves nothing to keep with an overlap of {overlap} on each side; use a tile of at least {}", 2 * overlap + ALIGN)]
+    NothingKept {
+        /// Tile side.
+        tile: usize,
+        /// Overlap on each side.
+        overlap: usize,
+    },
+}
+
 impl Tiling {
     /// Checks the geometry; the message says what to change.
-    pub fn validate(&self) -> Result<(), String> {
-        if !self.tile.is_multiple_of(ALIGN) || !self.overlap.is_multiple_of(ALIGN) {
-            return Err(format!(
-                "tile {} and overlap {} must be multiples of {ALIGN}",
-                self.tile, self.overlap
-            ));
+    pub fn validate(&self) -> Result<(), TilingError> {
+        let (tile, overlap) = (self.tile, self.overlap);
+        if !tile.is_multiple_of(ALIGN) || !overlap.is_multiple_of(ALIGN) {
+            return Err(TilingError::Unaligned { tile, overlap });
         }
-        if self.tile < 2 * self.overlap + ALIGN {
-            return Err(format!(
-                "a tile of {} leaves nothing to keep with an overlap of {} on each side; use a tile of at least {}",
-                self.tile,
-                self.overlap,
-                2 * self.overlap + ALIGN
-            ));
+        if tile < 2 * overlap + ALIGN {
+            return Err(TilingError::NothingKept { tile, overlap });
         }
         Ok(())
     }

@@ -4,7 +4,6 @@ use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, InMemDicomObject};
 
-use super::reference::SourceIds;
 use crate::error::ImagingError;
 
 /// One colour's palette lookup table: first mapped value, bits per entry, entries.
@@ -239,4 +238,64 @@ fn float(ds: &InMemDicomObject, tag: Tag) -> Option<f64> {
 fn floats(ds: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
     let values = ds.get(tag)?.to_multi_float64().ok()?;
     values.iter().all(|v| v.is_finite()).then_some(values)
+}
+
+/// Patient and study attributes, copied verbatim into derived objects (empty when the source
+/// lacks one: DICOM calls these "type 2", present but possibly empty).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StudyIds {
+    /// Patient's Name (PN).
+    pub patient_name: String,
+    /// Patient ID.
+    pub patient_id: String,
+    /// Patient's Birth Date (DA).
+    pub patient_birth_date: String,
+    /// Patient's Sex (M, F, O).
+    pub patient_sex: String,
+    /// Study Instance UID.
+    pub study_uid: String,
+    /// Study Date (DA).
+    pub study_date: String,
+    /// Study Time (TM).
+    pub study_time: String,
+    /// Study ID.
+    pub study_id: String,
+    /// Accession Number.
+    pub accession_number: String,
+    /// Referring Physician's Name (PN).
+    pub referring_physician: String,
+}
+
+/// Identifiers of one file, read with its other attributes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct SourceIds {
+    pub sop_class_uid: Option<String>,
+    pub frame_of_reference_uid: Option<String>,
+    pub slice_thickness: Option<f64>,
+    pub study: StudyIds,
+}
+
+impl SourceIds {
+    pub(super) fn read(ds: &InMemDicomObject) -> SourceIds {
+        let t = |tag| text(ds, tag).unwrap_or_default();
+        SourceIds {
+            sop_class_uid: text(ds, tags::SOP_CLASS_UID),
+            frame_of_reference_uid: text(ds, tags::FRAME_OF_REFERENCE_UID),
+            slice_thickness: text(ds, tags::SLICE_THICKNESS)
+                .and_then(|s| s.parse().ok())
+                .filter(|x: &f64| x.is_finite() && *x > 0.0),
+            study: StudyIds {
+                patient_name: t(tags::PATIENT_NAME),
+                patient_id: t(tags::PATIENT_ID),
+                patient_birth_date: t(tags::PATIENT_BIRTH_DATE),
+                patient_sex: t(tags::PATIENT_SEX),
+                study_uid: t(tags::STUDY_INSTANCE_UID),
+                study_date: t(tags::STUDY_DATE),
+                study_time: t(tags::STUDY_TIME),
+                study_id: t(tags::STUDY_ID),
+                accession_number: t(tags::ACCESSION_NUMBER),
+                referring_physician: t(tags::REFERRING_PHYSICIAN_NAME),
+            },
+        }
+    }
 }

@@ -11,8 +11,8 @@ use dicom_object::{
 };
 use dicom_pixeldata::PixelDecoder;
 
+use crate::decoded::{Content, Decoded, FileInfo, Window};
 use crate::error::ImagingError;
-use crate::medical::{Content, Decoded, FileInfo, Window};
 use crate::{BitDepth, Channels, Image, MAX_PIXELS, MAX_VOXELS};
 
 mod attributes;
@@ -20,14 +20,15 @@ mod jpeg;
 mod jpeg2k;
 mod lengths;
 mod pixels;
-mod reference;
+pub(crate) mod reference;
 mod rle;
 mod seg;
 mod series;
 mod syntax;
 
+pub use attributes::StudyIds;
 use attributes::{text, Attributes};
-pub use reference::{DicomReference, SourceFrame, StudyIds};
+pub use reference::{DicomReference, SourceFrame};
 pub use seg::{encode_dicom_seg, SegOrigin, Segment};
 pub(crate) use series::{is_stack, stack, SeriesKey};
 

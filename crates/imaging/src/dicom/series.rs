@@ -3,8 +3,8 @@
 //! convention, so a saved label map lands where the scan is in any viewer.
 
 use super::{Attributes, DicomReference, Slice};
+use crate::decoded::{Content, Decoded};
 use crate::error::ImagingError;
-use crate::medical::{Content, Decoded};
 use crate::{BitDepth, Volume, MAX_VOXELS};
 
 /// Slices stack only with slices of the same series, size and orientation: a drop of mixed

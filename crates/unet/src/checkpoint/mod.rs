@@ -16,7 +16,7 @@ pub use layout::{
 pub use pth::read_pth;
 pub use safetensors::{read_safetensors, write_safetensors, StorageDtype};
 
-use crate::card::ModelCard;
+use crate::card::{CardError, ModelCard};
 use crate::model::{UNet, UNetConfig};
 use burn::tensor::Device;
 
@@ -60,7 +60,7 @@ pub enum CheckpointError {
     Unsupported(String),
     /// The embedded model card is not valid JSON of the expected shape.
     #[error("invalid model card: {0}")]
-    Card(String),
+    Card(#[from] CardError),
 }
 
 /// Which container a checkpoint came in.

@@ -3,7 +3,7 @@
 //! safetensors tool (and milesial's `load_state_dict`) still reads.
 
 use super::{CheckpointError, RawTensor, TensorMap};
-use crate::card::ModelCard;
+use crate::card::{CardError, ModelCard};
 use half::{bf16, f16};
 use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
@@ -32,7 +32,7 @@ pub fn read_safetensors(bytes: &[u8]) -> Result<(TensorMap, Option<ModelCard>), 
     let card = match metadata.metadata().as_ref().and_then(|m| m.get(CARD_KEY)) {
         Some(json) => Some(
             serde_json::from_str::<ModelCard>(json)
-                .map_err(|e| CheckpointError::Card(e.to_string()))?,
+                .map_err(|e| CheckpointError::Card(CardError::Json(e.to_string())))?,
         ),
         None => None,
     };
@@ -89,14 +89,15 @@ pub fn write_safetensors(
         offset = end;
     }
     if let Some(card) = card {
-        let json = serde_json::to_string(card).map_err(|e| CheckpointError::Card(e.to_string()))?;
+        let json = serde_json::to_string(card)
+            .map_err(|e| CheckpointError::Card(CardError::Json(e.to_string())))?;
         header.insert(
             "__metadata__".into(),
             serde_json::json!({ FORMAT_KEY: FORMAT_VALUE, CARD_KEY: json }),
         );
     }
-    let mut header =
-        serde_json::to_vec(&header).map_err(|e| CheckpointError::Card(e.to_string()))?;
+    let mut header = serde_json::to_vec(&header)
+        .map_err(|e| CheckpointError::Card(CardError::Json(e.to_string())))?;
     // The data section must start 8-byte aligned; the format pads the header with spaces.
     while header.len() % 8 != 0 {
         header.push(b' ');

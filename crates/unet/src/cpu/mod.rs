@@ -20,7 +20,7 @@ use std::future::Future;
 use crate::checkpoint::{tensors_of, Block, CheckpointError, NormField, Slot, Stage, TensorMap};
 use crate::inference::{check_input, InferenceError, Logits};
 use crate::model::{UNet, UNetConfig, BATCH_NORM_EPSILON};
-use crate::runner::finish_ready;
+use crate::ready::finish_ready;
 use crate::tiles::Frame;
 use conv::{conv1x1_bias, conv3x3_bias_relu, conv_transpose2x2_bias};
 use resample::{max_pool2, pad_concat, upsample_bilinear2};
