@@ -32,18 +32,13 @@ fn parse_size(text: &str) -> Result<(usize, usize), String> {
 }
 
 /// Times `runs` forward passes (each read back, so the GPU work is finished) and prints one line.
-pub fn run(args: &BenchArgs) -> Result<(), String> {
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let checkpoint = load_model(&args.model)?;
     let runner = args.run.runner(&checkpoint)?;
     let (h, w) = args.size;
     let channels = checkpoint.config.n_channels;
     let input = unet::inference::fixed_noise(channels * h * w);
-    let forward = || {
-        runner
-            .logits(&input, channels, h, w)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    };
+    let forward = || runner.logits(&input, channels, h, w).map(|_| ());
     forward()?;
     let mut times_ms = Vec::with_capacity(args.runs);
     for _ in 0..args.runs.max(1) {

@@ -1,6 +1,7 @@
 //! `unet convert MODEL -o OUT`.
 
 use crate::output::{load_model, Outputs};
+use anyhow::{anyhow, Context};
 use clap::Args;
 use std::path::PathBuf;
 use unet::{ModelCard, StorageDtype};
@@ -25,7 +26,7 @@ pub struct ConvertArgs {
 }
 
 /// Converts and writes, then reads the result back to prove it loads.
-pub fn run(args: &ConvertArgs) -> Result<(), String> {
+pub fn run(args: &ConvertArgs) -> anyhow::Result<()> {
     let inputs: Vec<PathBuf> = std::iter::once(args.model.clone())
         .chain(args.card.clone())
         .collect();
@@ -35,11 +36,11 @@ pub fn run(args: &ConvertArgs) -> Result<(), String> {
     let mut model = load_model(&args.model)?;
     if let Some(card_path) = &args.card {
         let text = std::fs::read_to_string(card_path)
-            .map_err(|e| format!("{}: cannot read: {e}", card_path.display()))?;
+            .with_context(|| format!("{}: cannot read", card_path.display()))?;
         let card: ModelCard = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: invalid model card: {e}", card_path.display()))?;
+            .with_context(|| format!("{}: invalid model card", card_path.display()))?;
         card.check_against(&model.config)
-            .map_err(|e| format!("{}: invalid model card: {e}", card_path.display()))?;
+            .with_context(|| format!("{}: invalid model card", card_path.display()))?;
         model.card = card;
     }
     let dtype = if args.half {
@@ -47,10 +48,10 @@ pub fn run(args: &ConvertArgs) -> Result<(), String> {
     } else {
         StorageDtype::F32
     };
-    let bytes = model.to_unet_web(dtype).map_err(|e| e.to_string())?;
+    let bytes = model.to_unet_web(dtype)?;
     crate::output::write(&args.out, &bytes)?;
     unet::Checkpoint::from_bytes(&bytes, "converted").map_err(|e| {
-        format!(
+        anyhow!(
             "{}: the converted file does not load back: {e}",
             args.out.display()
         )

@@ -1,5 +1,6 @@
 //! Choosing the compute device from `--device`.
 
+use anyhow::anyhow;
 use burn::tensor::Device;
 use clap::ValueEnum;
 use unet::inference::cpu_device;
@@ -14,14 +15,14 @@ pub enum DeviceChoice {
 }
 
 /// Initialises the chosen device, or says why it is unavailable.
-pub fn open(choice: DeviceChoice) -> Result<Device, String> {
+pub fn open(choice: DeviceChoice) -> anyhow::Result<Device> {
     match choice {
         DeviceChoice::Cpu => Ok(cpu_device()),
         #[cfg(feature = "wgpu")]
         DeviceChoice::Wgpu => unet::inference::wgpu_device().map_err(|e| {
-            format!("no Wgpu adapter ({e}); on a machine without a GPU install Mesa's Vulkan drivers (apt-get install mesa-vulkan-drivers) or use --device cpu")
+            anyhow!("no Wgpu adapter ({e}); on a machine without a GPU install Mesa's Vulkan drivers (apt-get install mesa-vulkan-drivers) or use --device cpu")
         }),
         #[cfg(not(feature = "wgpu"))]
-        DeviceChoice::Wgpu => Err("this build of unet has no Wgpu support; use --device cpu".into()),
+        DeviceChoice::Wgpu => Err(anyhow!("this build of unet has no Wgpu support; use --device cpu")),
     }
 }

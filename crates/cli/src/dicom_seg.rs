@@ -18,7 +18,7 @@ pub fn write_dicom_seg(
     dir: &Path,
     name: &str,
     outputs: &mut Outputs,
-) -> Result<Option<String>, String> {
+) -> anyhow::Result<Option<String>> {
     let Some(reference) = &info.dicom else {
         eprintln!("note: {label}: not a DICOM input (or one without UIDs), so no DICOM SEG");
         return Ok(None);
@@ -35,8 +35,7 @@ pub fn write_dicom_seg(
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
     };
-    let bytes =
-        encode_dicom_seg(reference, labels, &segments, &origin).map_err(|e| e.to_string())?;
+    let bytes = encode_dicom_seg(reference, labels, &segments, &origin)?;
     let path = path_in(dir, name, "seg.dcm");
     outputs.write(&path, &bytes)?;
     Ok(Some(path.display().to_string()))

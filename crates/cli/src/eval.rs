@@ -2,6 +2,7 @@
 
 use crate::network::RunArgs;
 use crate::output::{load_model, read, stem};
+use anyhow::{anyhow, bail, Context};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use unet::segment;
@@ -26,12 +27,12 @@ pub struct EvalArgs {
 }
 
 /// Prints `NAME dice=…` per image, then the pooled and mean Dice; fails if any pair failed.
-pub fn run(args: &EvalArgs) -> Result<(), String> {
+pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let checkpoint = load_model(&args.model)?;
     let runner = args.run.runner(&checkpoint)?;
     let images = files_in(&args.images)?;
     if images.is_empty() {
-        return Err(format!("{}: no images", args.images.display()));
+        bail!("{}: no images", args.images.display());
     }
     let masks = files_in(&args.masks)?;
     let mut pooled = DiceCounts::default();
@@ -40,20 +41,21 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
     for image_path in &images {
         let name = stem(image_path);
         let result = reference_for(image_path, &masks)
-            .ok_or_else(|| format!("no mask named {name}.* in {}", args.masks.display()))
+            .ok_or_else(|| anyhow!("no mask named {name}.* in {}", args.masks.display()))
             .and_then(|mask_path| {
-                let image = decode_image(&read(image_path)?).map_err(|e| e.to_string())?;
+                let image = decode_image(&read(image_path)?)?;
                 let reference = decode_image(&read(&mask_path)?)
-                    .map_err(|e| format!("{}: {e}", mask_path.display()))?;
+                    .with_context(|| format!("{}", mask_path.display()))?;
                 if (reference.width, reference.height) != (image.width, image.height) {
-                    return Err(format!(
+                    bail!(
                         "the mask is {}×{} but the image is {}×{}",
-                        reference.width, reference.height, image.width, image.height
-                    ));
+                        reference.width,
+                        reference.height,
+                        image.width,
+                        image.height
+                    );
                 }
-                let predicted = segment(&checkpoint.card, &runner, &image)
-                    .map_err(|e| e.to_string())?
-                    .mask;
+                let predicted = segment(&checkpoint.card, &runner, &image)?.mask;
                 let channels = reference.channel_count();
                 let mut counts = DiceCounts::default();
                 counts.add(
@@ -89,14 +91,14 @@ pub fn run(args: &EvalArgs) -> Result<(), String> {
     }
     match failures {
         0 => Ok(()),
-        n => Err(format!("{n} of {} image(s) failed", images.len())),
+        n => Err(anyhow!("{n} of {} image(s) failed", images.len())),
     }
 }
 
 /// Regular files in `dir`, sorted by name.
-fn files_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
+fn files_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("{}: cannot list: {e}", dir.display()))?;
+        std::fs::read_dir(dir).with_context(|| format!("{}: cannot list", dir.display()))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())

@@ -2,6 +2,7 @@
 
 use crate::inputs::gather;
 use crate::output::load_model;
+use anyhow::anyhow;
 use std::path::Path;
 use unet::checkpoint::describe;
 use unet_imaging::{orientation_codes, Content, Decoded};
@@ -10,7 +11,7 @@ use unet_imaging::{orientation_codes, Content, Decoded};
 const MODEL_ENDINGS: [&str; 4] = [".pth", ".pt", ".ckpt", ".safetensors"];
 
 /// Describes a model, or else an image, volume or series.
-pub fn run(path: &Path) -> Result<(), String> {
+pub fn run(path: &Path) -> anyhow::Result<()> {
     let name = path.to_string_lossy().to_ascii_lowercase();
     if MODEL_ENDINGS.iter().any(|end| name.ends_with(end)) {
         return model(path);
@@ -26,7 +27,7 @@ pub fn run(path: &Path) -> Result<(), String> {
         }
     }
     if failed {
-        Err(format!("{}: could not be read", path.display()))
+        Err(anyhow!("{}: could not be read", path.display()))
     } else {
         Ok(())
     }
@@ -97,7 +98,7 @@ fn image(label: &str, stem: &str, decoded: &Decoded) {
 }
 
 /// Prints the model's inferred architecture, size and card.
-fn model(path: &Path) -> Result<(), String> {
+fn model(path: &Path) -> anyhow::Result<()> {
     let model = load_model(path)?;
     let card = &model.card;
     println!("file:          {}", path.display());

@@ -2,6 +2,7 @@
 //! tests and as the starting point of training.
 
 use crate::output::Outputs;
+use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
 use unet::checkpoint::{check_limits, tensors_of};
@@ -35,21 +36,21 @@ pub struct InitArgs {
 }
 
 /// Builds, randomises and writes the model.
-pub fn run(args: &InitArgs) -> Result<(), String> {
+pub fn run(args: &InitArgs) -> anyhow::Result<()> {
     let config = UNetConfig::new(args.channels, args.classes)
         .with_bilinear(args.bilinear)
         .with_base_channels(args.base);
-    check_limits(&config).map_err(|e| e.to_string())?;
+    check_limits(&config)?;
     let mut outputs = Outputs::new(args.card.as_slice(), args.force);
     outputs.claim(&args.out)?;
     let model = config.init(&cpu_device());
-    let tensors = tensors_of(&model).map_err(|e| e.to_string())?;
+    let tensors = tensors_of(&model)?;
     let card = match &args.card {
         Some(path) => {
             let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+                .with_context(|| format!("{}: cannot read", path.display()))?;
             serde_json::from_str(&text)
-                .map_err(|e| format!("{}: invalid model card: {e}", path.display()))?
+                .with_context(|| format!("{}: invalid model card", path.display()))?
         }
         None => {
             let mut card = ModelCard::for_bare_checkpoint("untrained", &config);
@@ -61,17 +62,14 @@ pub fn run(args: &InitArgs) -> Result<(), String> {
             card
         }
     };
-    card.check_against(&config)
-        .map_err(|e| format!("invalid model card: {e}"))?;
+    card.check_against(&config).context("invalid model card")?;
     let checkpoint = Checkpoint {
         config,
         card,
         format: SourceFormat::UnetWeb,
         tensors,
     };
-    let bytes = checkpoint
-        .to_unet_web(StorageDtype::F32)
-        .map_err(|e| e.to_string())?;
+    let bytes = checkpoint.to_unet_web(StorageDtype::F32)?;
     crate::output::write(&args.out, &bytes)?;
     println!(
         "wrote {} ({} bytes, {} parameters)",

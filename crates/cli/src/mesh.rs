@@ -1,6 +1,7 @@
 //! `unet mesh MASK.nii.gz` and `unet predict --stl`: one closed STL surface per class of a label
 //! map, in the scan's world millimetres, for 3-D printing or a mesh viewer.
 
+use anyhow::{anyhow, Context};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -28,12 +29,12 @@ pub struct MeshArgs {
 }
 
 /// Writes the surfaces of the mask's classes.
-pub fn run(args: &MeshArgs) -> Result<(), String> {
+pub fn run(args: &MeshArgs) -> anyhow::Result<()> {
     let names = match &args.model {
         Some(path) => class_names(&load_model(path)?),
         None => Vec::new(),
     };
-    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", args.mask.display());
+    let at = |e: &dyn std::fmt::Display| anyhow!("{}: {e}", args.mask.display());
     let decoded = decode_file(&read(&args.mask)?).map_err(|e| at(&e))?;
     let Content::Volume(volume) = decoded.content else {
         return Err(at(
@@ -42,7 +43,7 @@ pub fn run(args: &MeshArgs) -> Result<(), String> {
     };
     let labels = class_indices(volume.frame(0)).map_err(|e| at(&e))?;
     std::fs::create_dir_all(&args.out)
-        .map_err(|e| format!("{}: cannot create: {e}", args.out.display()))?;
+        .with_context(|| format!("{}: cannot create", args.out.display()))?;
     let mut outputs = Outputs::new(std::slice::from_ref(&args.mask), args.force);
     let name = stem(&args.mask);
     let name = name.strip_suffix(".mask").unwrap_or(&name);
@@ -71,11 +72,10 @@ pub fn write_surfaces(
     dir: &Path,
     name: &str,
     outputs: &mut Outputs,
-) -> Result<Vec<PathBuf>, String> {
+) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for class in classes_present(labels) {
-        let surface =
-            class_surface(labels, volume.dims, &volume.affine, class).map_err(|e| e.to_string())?;
+        let surface = class_surface(labels, volume.dims, &volume.affine, class)?;
         let path = dir.join(surface_file_name(name, class, names));
         let header = format!("unet-web surface of class {class}, mm");
         outputs.write(&path, &surface.to_stl(&header))?;

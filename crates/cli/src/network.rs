@@ -2,6 +2,7 @@
 //! folded CPU network, or burn's module on a Wgpu device or on burn's own CPU backend).
 
 use crate::device::{open, DeviceChoice};
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use unet::{Checkpoint, Runner, Tiling};
 
@@ -34,7 +35,7 @@ pub struct RunArgs {
 
 impl RunArgs {
     /// The checkpoint's network where these arguments say, tiled as they say.
-    pub fn runner(&self, checkpoint: &Checkpoint) -> Result<Runner, String> {
+    pub fn runner(&self, checkpoint: &Checkpoint) -> anyhow::Result<Runner> {
         let tiling = match self.tile {
             0 => None,
             tile => {
@@ -42,7 +43,7 @@ impl RunArgs {
                     tile,
                     overlap: self.tile_overlap,
                 };
-                tiling.validate().map_err(|e| format!("--tile: {e}"))?;
+                tiling.validate().context("--tile")?;
                 Some(tiling)
             }
         };
@@ -50,6 +51,6 @@ impl RunArgs {
             (DeviceChoice::Cpu, CpuEngine::Folded) => Runner::folded(checkpoint),
             (choice, _) => Runner::module(checkpoint, &open(choice)?),
         };
-        Ok(runner.map_err(|e| e.to_string())?.with_tiling(tiling))
+        Ok(runner?.with_tiling(tiling))
     }
 }

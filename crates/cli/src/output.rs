@@ -1,5 +1,6 @@
 //! Where outputs go and what they are called.
 
+use anyhow::{anyhow, bail, Context};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -15,20 +16,20 @@ pub fn path_in(dir: &Path, stem: &str, suffix: &str) -> PathBuf {
 }
 
 /// Reads a file, with an error message that names it.
-pub fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+pub fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))
 }
 
 /// Writes a file atomically: into a temporary file beside it, then renamed over it, so an
 /// interrupted run never leaves a half-written mask or model under the real name.
-pub fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+pub fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     let temp = path.with_file_name(format!(
         ".{}.{}.partial",
         name.unwrap_or_default(),
         std::process::id()
     ));
-    let fail = |e: std::io::Error| format!("{}: cannot write: {e}", path.display());
+    let fail = |e: std::io::Error| anyhow!("{}: cannot write: {e}", path.display());
     std::fs::write(&temp, bytes).map_err(fail)?;
     std::fs::rename(&temp, path).map_err(|e| {
         let _ = std::fs::remove_file(&temp);
@@ -59,7 +60,7 @@ impl Outputs {
     }
 
     /// Checks that `path` may be written by this run, and records it.
-    pub fn claim(&mut self, path: &Path) -> Result<(), String> {
+    pub fn claim(&mut self, path: &Path) -> anyhow::Result<()> {
         let canonical = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -74,43 +75,43 @@ impl Outputs {
                 || canonical.canonicalize().is_ok_and(|c| &c == input)
                 || (exists && input.is_dir() && canonical.starts_with(input))
         }) {
-            return Err(format!(
+            bail!(
                 "{}: is an input of this run; write the output elsewhere (another --out or -o)",
                 path.display()
-            ));
+            );
         }
         let key = canonical.to_string_lossy().to_lowercase();
         if self.written.contains(&key) {
-            return Err(format!(
+            bail!(
                 "{}: this run already wrote a file of that name (names are compared ignoring case)",
                 path.display()
-            ));
+            );
         }
         if !self.force && exists {
-            return Err(format!(
+            bail!(
                 "{}: exists and this run did not write it; pass --force to overwrite it, or choose another output",
                 path.display()
-            ));
+            );
         }
         self.written.insert(key);
         Ok(())
     }
 
     /// [`Outputs::claim`], then [`write`].
-    pub fn write(&mut self, path: &Path, bytes: &[u8]) -> Result<(), String> {
+    pub fn write(&mut self, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         self.claim(path)?;
         write(path, bytes)
     }
 }
 
 /// Reads and checks a model file.
-pub fn load_model(path: &Path) -> Result<unet::Checkpoint, String> {
+pub fn load_model(path: &Path) -> anyhow::Result<unet::Checkpoint> {
     let bytes = read(path)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    unet::Checkpoint::from_bytes(&bytes, &name).map_err(|e| format!("{}: {e}", path.display()))
+    unet::Checkpoint::from_bytes(&bytes, &name).with_context(|| format!("{}", path.display()))
 }
 
 #[cfg(test)]
@@ -129,12 +130,12 @@ mod tests {
 
         let mut outputs = Outputs::new(std::slice::from_ref(&input), false);
         let err = outputs.write(&dir.join("./scan.png"), b"x").unwrap_err();
-        assert!(err.contains("is an input"), "{err}");
+        assert!(err.to_string().contains("is an input"), "{err}");
         let err = outputs.write(&old, b"x").unwrap_err();
-        assert!(err.contains("--force"), "{err}");
+        assert!(err.to_string().contains("--force"), "{err}");
         outputs.write(&dir.join("new.mask.png"), b"1").unwrap();
         let err = outputs.write(&dir.join("NEW.mask.png"), b"2").unwrap_err();
-        assert!(err.contains("ignoring case"), "{err}");
+        assert!(err.to_string().contains("ignoring case"), "{err}");
         assert_eq!(std::fs::read(&input).unwrap(), b"input");
         assert_eq!(std::fs::read(&old).unwrap(), b"old");
 

@@ -6,19 +6,20 @@ use crate::output::{load_model, path_in, Outputs};
 pub use crate::predict_args::PredictArgs;
 use crate::stats::predicted_csv;
 use crate::volume::predict_volume;
+use anyhow::{anyhow, Context};
 use std::collections::HashMap;
 use unet::{segment, Runner, Segmented};
 use unet_imaging::{encode_mask_png, encode_npy_f32, grey_values, Cell, Content};
 
 /// Segments every input; returns an error if any input failed (after doing the others).
-pub fn run(args: &PredictArgs) -> Result<(), String> {
+pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     let checkpoint = load_model(&args.model)?;
     let runner = args
         .run
         .runner(&checkpoint)
-        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+        .with_context(|| format!("{}", args.model.display()))?;
     std::fs::create_dir_all(&args.out)
-        .map_err(|e| format!("{}: cannot create: {e}", args.out.display()))?;
+        .with_context(|| format!("{}: cannot create", args.out.display()))?;
     let inputs = gather(&args.inputs);
     let total = inputs.len();
     let mut failed = 0;
@@ -43,7 +44,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     }
     match failed {
         0 => Ok(()),
-        n => Err(format!("{n} of {total} input(s) failed")),
+        n => Err(anyhow!("{n} of {total} input(s) failed")),
     }
 }
 
@@ -54,8 +55,8 @@ fn predict_one(
     name: &str,
     args: &PredictArgs,
     outputs: &mut Outputs,
-) -> Result<String, String> {
-    let decoded = input.decoded.as_ref().map_err(Clone::clone)?;
+) -> anyhow::Result<String> {
+    let decoded = input.decoded.as_ref().map_err(|e| anyhow!("{e}"))?;
     let image = match &decoded.content {
         Content::Volume(volume) => {
             return predict_volume(checkpoint, runner, input, volume, name, args, outputs)
@@ -66,7 +67,7 @@ fn predict_one(
         logits,
         mask,
         notes,
-    } = segment(&checkpoint.card, runner, image).map_err(|e| e.to_string())?;
+    } = segment(&checkpoint.card, runner, image)?;
     for note in notes {
         eprintln!("note: {}: {note}", input.label);
     }

@@ -2,6 +2,7 @@
 //! class, the pixel or voxel count, the area (mm²) or volume (mL) from the file's spacing, and
 //! the image's mean intensity inside.
 
+use anyhow::{anyhow, bail};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -31,8 +32,8 @@ pub struct StatsArgs {
 }
 
 /// Measures the mask and prints (or writes) the CSV.
-pub fn run(args: &StatsArgs) -> Result<(), String> {
-    let at = |path: &PathBuf, e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+pub fn run(args: &StatsArgs) -> anyhow::Result<()> {
+    let at = |path: &PathBuf, e: &dyn std::fmt::Display| anyhow!("{}: {e}", path.display());
     let card = match &args.model {
         Some(path) => Some(load_model(path)?),
         None => None,
@@ -83,7 +84,7 @@ pub fn predicted_csv(
     labels: &[u8],
     cell: Cell,
     intensity: &[f32],
-) -> Result<String, String> {
+) -> anyhow::Result<String> {
     let names: Vec<String> = checkpoint
         .card
         .classes
@@ -91,19 +92,19 @@ pub fn predicted_csv(
         .map(|k| k.name.clone())
         .collect();
     let classes = checkpoint.config.n_classes.max(2);
-    let stats = class_stats(labels, classes, cell, Some(intensity)).map_err(|e| e.to_string())?;
+    let stats = class_stats(labels, classes, cell, Some(intensity))?;
     Ok(stats_csv(&stats, &names))
 }
 
 /// The one input at `path`, decoded (a file, or a DICOM folder as one series).
-fn decoded(path: &PathBuf) -> Result<Decoded, String> {
+fn decoded(path: &PathBuf) -> anyhow::Result<Decoded> {
     let mut inputs = gather(std::slice::from_ref(path));
     match inputs.len() {
         1 => inputs
             .remove(0)
             .decoded
-            .map_err(|e| format!("{}: {e}", path.display())),
-        n => Err(format!(
+            .map_err(|e| anyhow!("{}: {e}", path.display())),
+        n => Err(anyhow!(
             "{}: holds {n} images or series; name one of them",
             path.display()
         )),
@@ -111,13 +112,15 @@ fn decoded(path: &PathBuf) -> Result<Decoded, String> {
 }
 
 /// Class indices of a mask file, and the size of one of its elements.
-fn labels_of(mask: &Decoded) -> Result<(Vec<u8>, Cell), String> {
+fn labels_of(mask: &Decoded) -> anyhow::Result<(Vec<u8>, Cell)> {
     let (values, cell) = match &mask.content {
         Content::Volume(volume) => (volume.frame(0), Cell::voxel(volume.spacing)),
         Content::Image(image) if image.channel_count() == 1 => {
             (&image.pixels[..], Cell::pixel(mask.info.pixel_spacing))
         }
-        Content::Image(_) => return Err("a mask is one greyscale channel, this has colour".into()),
+        Content::Image(_) => {
+            return Err(anyhow!("a mask is one greyscale channel, this has colour"))
+        }
     };
     let labels = class_indices(values)?;
     Ok((labels, cell))
@@ -125,14 +128,14 @@ fn labels_of(mask: &Decoded) -> Result<(Vec<u8>, Cell), String> {
 
 /// A mask's values as class indices: whole numbers 0 to 255; a mask of only 0 and 255 is a
 /// binary model's PNG, whose foreground (255) is class 1.
-pub fn class_indices(values: &[f32]) -> Result<Vec<u8>, String> {
+pub fn class_indices(values: &[f32]) -> anyhow::Result<Vec<u8>> {
     if let Some(bad) = values
         .iter()
         .find(|&&v| !(0.0..=255.0).contains(&v) || v.fract() != 0.0)
     {
-        return Err(format!(
+        bail!(
             "holds the value {bad}, which is no class index (0 to 255): give a mask written by `unet predict` or the page"
-        ));
+        );
     }
     let binary = values.iter().all(|&v| v == 0.0 || v == 255.0);
     Ok(values
@@ -142,16 +145,16 @@ pub fn class_indices(values: &[f32]) -> Result<Vec<u8>, String> {
 }
 
 /// One value per element of `mask` from `image`, which must have the same grid.
-fn intensity_of(image: &Decoded, mask: &Decoded) -> Result<Vec<f32>, String> {
+fn intensity_of(image: &Decoded, mask: &Decoded) -> anyhow::Result<Vec<f32>> {
     match (&image.content, &mask.content) {
         (Content::Volume(v), Content::Volume(m)) if v.dims == m.dims => Ok(v.frame(0).to_vec()),
         (Content::Image(i), Content::Image(m)) if (i.width, i.height) == (m.width, m.height) => {
             Ok(grey_values(i))
         }
-        (Content::Volume(v), Content::Volume(m)) => Err(format!(
+        (Content::Volume(v), Content::Volume(m)) => Err(anyhow!(
             "is a volume of {:?} voxels but the mask {:?}: give the volume the mask was made from",
             v.dims, m.dims
         )),
-        _ => Err("does not match the mask (one is a volume, or their sizes differ): give the image the mask was made from".into()),
+        _ => Err(anyhow!("does not match the mask (one is a volume, or their sizes differ): give the image the mask was made from")),
     }
 }

@@ -57,7 +57,7 @@ pub struct TrainArgs {
 }
 
 /// Runs the training and prints where the model went.
-pub fn run(args: &TrainArgs) -> Result<(), String> {
+pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let command = std::env::args()
         .skip(1)
         .filter(|a| a != "--resume")
@@ -83,14 +83,14 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
         command: format!("unet {command}"),
     };
     if args.heldout_only {
-        let n = run.write_heldout_only().map_err(|e| e.to_string())?;
+        let n = run.write_heldout_only()?;
         println!(
             "wrote {n} held-out slices to {}",
             args.out.join("heldout").display()
         );
         return Ok(());
     }
-    let state = run.execute().map_err(|e| e.to_string())?;
+    let state = run.execute()?;
     if let Some(best) = state.best() {
         println!(
             "best epoch {}: held-out Dice {:.4}; model in {}",

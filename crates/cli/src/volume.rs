@@ -9,6 +9,7 @@ use crate::mesh::{class_names, write_surfaces};
 use crate::output::{path_in, Outputs};
 use crate::predict_args::PredictArgs;
 use crate::stats::predicted_csv;
+use anyhow::{anyhow, bail};
 use std::collections::BTreeSet;
 use std::io::Write;
 use unet::Runner;
@@ -23,14 +24,14 @@ pub fn predict_volume(
     name: &str,
     args: &PredictArgs,
     outputs: &mut Outputs,
-) -> Result<String, String> {
+) -> anyhow::Result<String> {
     if args.frame >= volume.frames {
-        return Err(format!(
+        bail!(
             "--frame {} but the volume has {} frame(s): choose 0 to {}",
             args.frame,
             volume.frames,
             volume.frames - 1
-        ));
+        );
     }
     let choice = args
         .plane
@@ -42,14 +43,13 @@ pub fn predict_volume(
         checkpoint.config.n_channels,
         &checkpoint.card.preprocessing,
         &checkpoint.card.postprocess,
-    )
-    .map_err(|e| e.to_string())?
+    )?
     .with_threshold(checkpoint.card.volume_threshold());
     let steps = segmenter.steps(volume);
     let mut notes = BTreeSet::new();
     let mut progress = Progress::new(&input.label, steps.len());
     for (done, &(plane, index)) in steps.iter().enumerate() {
-        let at = |e: &dyn std::fmt::Display| format!("{} slice {index}: {e}", plane.name());
+        let at = |e: &dyn std::fmt::Display| anyhow!("{} slice {index}: {e}", plane.name());
         let planes = segmenter.input(volume, plane, index).map_err(|e| at(&e))?;
         notes.extend(planes.notes);
         let logits = runner

@@ -10,22 +10,22 @@ use unet_imaging::ImagingError;
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     /// A file or folder could not be read or written.
-    #[error("{}: {source}{hint}", path.display())]
+    #[error("{}: {error}{hint}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
-        /// What the system said.
-        source: std::io::Error,
+        /// What the system said (in the message, so not also a `source()`).
+        error: std::io::Error,
         /// How to get the missing data, or nothing.
         hint: &'static str,
     },
     /// A training volume could not be decoded.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Volume {
         /// The volume's file.
         path: PathBuf,
         /// What the decoder said.
-        source: ImagingError,
+        error: ImagingError,
     },
     /// Volumes that belong together (a head and its mask, the template's maps) differ in size.
     #[error("{0}")]
@@ -43,10 +43,10 @@ pub enum TrainError {
 
 impl TrainError {
     /// An I/O error on `path`, without a hint.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         TrainError::Io {
             path: path.into(),
-            source,
+            error,
             hint: "",
         }
     }

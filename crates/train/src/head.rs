@@ -114,12 +114,12 @@ impl Head {
     pub fn load(dir: &Path) -> Result<Head, TrainError> {
         let read = |name: &str| {
             let path = dir.join(name);
-            let bytes = std::fs::read(&path).map_err(|source| TrainError::Io {
+            let bytes = std::fs::read(&path).map_err(|error| TrainError::Io {
                 path: path.clone(),
-                source,
+                error,
                 hint: " (run scripts/data/fetch_heads.sh to fetch the heads)",
             })?;
-            decode_nifti(&bytes).map_err(|source| TrainError::Volume { path, source })
+            decode_nifti(&bytes).map_err(|error| TrainError::Volume { path, error })
         };
         let t1 = read(FILES[0])?;
         let mask = read(FILES[1])?;

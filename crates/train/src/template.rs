@@ -63,12 +63,12 @@ impl Template {
     pub fn load(dir: &Path) -> Result<Template, TrainError> {
         let read = |name: &str| {
             let path = dir.join(name);
-            let bytes = std::fs::read(&path).map_err(|source| TrainError::Io {
+            let bytes = std::fs::read(&path).map_err(|error| TrainError::Io {
                 path: path.clone(),
-                source,
+                error,
                 hint: " (run scripts/data/fetch_mni.sh to fetch the template)",
             })?;
-            decode_nifti(&bytes).map_err(|source| TrainError::Volume { path, source })
+            decode_nifti(&bytes).map_err(|error| TrainError::Volume { path, error })
         };
         let [t1, gm, wm] = FILES.map(read);
         let (t1, gm, wm) = (t1?, gm?, wm?);

@@ -59,8 +59,16 @@ pub enum CheckpointError {
     #[error("unsupported model: {0}")]
     Unsupported(String),
     /// The embedded model card is not valid JSON of the expected shape.
+    // Not `#[from]`: the card's message is in this one, so it is not also a `source()` that a
+    // caller printing the whole chain would repeat.
     #[error("invalid model card: {0}")]
-    Card(#[from] CardError),
+    Card(CardError),
+}
+
+impl From<CardError> for CheckpointError {
+    fn from(error: CardError) -> Self {
+        CheckpointError::Card(error)
+    }
 }
 
 /// Which container a checkpoint came in.
