@@ -7,18 +7,9 @@ use std::io::{Cursor, Write};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-/// `scan.tiff` → `scan`; `archive.tar.gz` → `archive.tar`; a name without a dot stays.
-pub fn stem(file_name: &str) -> &str {
-    let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
-    match base.rsplit_once('.') {
-        Some((stem, _)) if !stem.is_empty() => stem,
-        _ => base,
-    }
-}
-
 /// `scan.tiff` → `scan.mask.png` (the same name `unet predict` writes).
 pub fn mask_name(file_name: &str) -> String {
-    format!("{}.mask.png", stem(file_name))
+    format!("{}.mask.png", unet_imaging::file_stem(file_name))
 }
 
 /// `scan.dcm` → `scan.stats.csv`, `brain.nii.gz` → `brain.stats.csv` (as `unet predict --stats`).
@@ -28,7 +19,7 @@ pub fn stats_name(file_name: &str) -> String {
 
 /// `scan.tiff` → `scan.overlay.png`.
 pub fn overlay_name(file_name: &str) -> String {
-    format!("{}.overlay.png", stem(file_name))
+    format!("{}.overlay.png", unet_imaging::file_stem(file_name))
 }
 
 /// Builds a zip of `(path, bytes)` entries, STORED (PNGs are compressed already, and storing
@@ -76,7 +67,8 @@ mod tests {
         assert_eq!(mask_name("dir/a.b.tiff"), "a.b.mask.png");
         assert_eq!(overlay_name("noext"), "noext.overlay.png");
         assert_eq!(stats_name("dir/brain.nii.gz"), "brain.stats.csv");
-        assert_eq!(stem(".hidden"), ".hidden");
+        assert_eq!(mask_name("dir/brain.nii.gz"), "brain.mask.png");
+        assert_eq!(overlay_name(".hidden"), ".hidden.overlay.png");
     }
 
     #[test]
