@@ -88,8 +88,22 @@ impl Runner {
         pause: impl Fn() -> F,
     ) -> Result<Logits, InferenceError> {
         let pause = &pause;
-        let pass = async |part: &[f32], frame: Frame, h: usize, w: usize| {
-            self.pass(part, channels, frame, h, w, pause).await
+        // One pass over a tile (or the whole image). burn's module does not know the frame: its
+        // bilinear up-sampling samples a tile on the tile's own grid (see [`crate::tiles`]).
+        let pass = async |part: &[f32], frame: Frame, h: usize, w: usize| match &self.net {
+            Net::Folded(net) => {
+                net.predict_pausing(part, channels, frame, h, w, pause)
+                    .await
+            }
+            // Natively burn reads back synchronously, so a native caller's future stays ready.
+            #[cfg(not(target_family = "wasm"))]
+            Net::Module(model, device) => {
+                crate::inference::predict(model, part, channels, h, w, device)
+            }
+            #[cfg(target_family = "wasm")]
+            Net::Module(model, device) => {
+                crate::inference::predict_async(model, part, channels, h, w, device).await
+            }
         };
         match self.tiling {
             Some(tiling) => predict_tiled(planes, channels, height, width, tiling, pass).await,
@@ -113,35 +127,6 @@ impl Runner {
             width,
             || std::future::ready(()),
         ))
-    }
-
-    /// One pass over a tile (or the whole image). burn's module does not know the frame: its
-    /// bilinear up-sampling samples a tile on the tile's own grid (see [`crate::tiles`]).
-    async fn pass<F: Future<Output = ()>>(
-        &self,
-        planes: &[f32],
-        channels: usize,
-        frame: Frame,
-        height: usize,
-        width: usize,
-        pause: impl Fn() -> F,
-    ) -> Result<Logits, InferenceError> {
-        match &self.net {
-            Net::Folded(net) => {
-                net.predict_pausing(planes, channels, frame, height, width, pause)
-                    .await
-            }
-            // Natively burn reads back synchronously, so a native caller's future stays ready.
-            #[cfg(not(target_family = "wasm"))]
-            Net::Module(model, device) => {
-                crate::inference::predict(model, planes, channels, height, width, device)
-            }
-            #[cfg(target_family = "wasm")]
-            Net::Module(model, device) => {
-                crate::inference::predict_async(model, planes, channels, height, width, device)
-                    .await
-            }
-        }
     }
 }
 
