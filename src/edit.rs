@@ -10,12 +10,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use unet_imaging::{fill_region, stroke_pixels, LabelVolume, Slicing, Volume};
+use unet_imaging::{fill_region, stroke_pixels, LabelVolume, Slicing};
 
 use crate::history::{EditTarget, Patch};
 use crate::state::{AppState, Item, ItemState, SliceKey};
 use crate::stroke::Target;
-pub use crate::stroke::{EditSettings, Stroke, Tool};
+pub use crate::stroke::{Stroke, Tool};
 
 /// A voxel of the edit layer that the user has not painted.
 pub const UNEDITED: u8 = 255;
