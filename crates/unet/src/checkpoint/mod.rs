@@ -6,15 +6,17 @@ mod layout;
 mod pickle;
 mod pth;
 mod safetensors;
+mod tensors;
 
 use std::collections::BTreeMap;
 
 pub use layout::{
-    check_limits, describe, infer_config, layout, load_into, tensors_of, Block, Entry, NormField,
-    Slot, Stage, MAX_BASE_CHANNELS, MAX_CLASSES, MAX_INPUT_CHANNELS,
+    check_limits, describe, infer_config, layout, Block, Entry, NormField, Slot, Stage,
+    MAX_BASE_CHANNELS, MAX_CLASSES, MAX_INPUT_CHANNELS,
 };
 pub use pth::read_pth;
 pub use safetensors::{read_safetensors, write_safetensors, StorageDtype};
+pub use tensors::{load_into, tensors_of};
 
 use crate::card::{CardError, ModelCard};
 use crate::model::{UNet, UNetConfig};
