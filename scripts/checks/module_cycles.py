@@ -36,7 +36,7 @@ def referenced_paths(text: str, prefix: str):
             for item in body[1:-1].split(","):
                 item = item.strip()
                 if re.match(IDENT, item):
-                    yield tuple(item.split("::")[0:item.count("::") + 1])
+                    yield tuple(item.split("::"))
         else:
             yield tuple(body.split("::"))
 
@@ -62,9 +62,8 @@ def cycles(src: Path):
         # module's dependencies.
         text = re.split(r"#\[cfg\(test\)\]\s*mod\s+" + IDENT + r"\s*\{", text)[0]
         targets = [deepest(modules, p) for p in referenced_paths(text, r"\bcrate")]
-        parent = m[:-1] if f.name not in ("mod.rs", "lib.rs", "main.rs") else m[:-1]
         # `super::` inside a.rs or a/mod.rs means a's parent.
-        targets += [deepest(modules, parent + p) for p in referenced_paths(text, r"\bsuper")]
+        targets += [deepest(modules, m[:-1] + p) for p in referenced_paths(text, r"\bsuper")]
         for t in targets:
             if t is not None and not related(m, t):
                 edges[m].add(t)
