@@ -8,6 +8,5 @@ export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # Trunk runs cargo --offline (Trunk.toml): fetch every crate first.
 cargo fetch >/dev/null
 trunk build --release
-port="${PORT:-8080}"
-echo "serving dist/ on http://127.0.0.1:$port/ (Ctrl-C to stop)"
-exec python3 -m http.server "$port" --bind 127.0.0.1 --directory dist
+# With COOP and COEP headers (scripts/serve.py says why).
+exec python3 scripts/serve.py "${PORT:-8080}" dist

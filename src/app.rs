@@ -7,8 +7,8 @@ use leptos::task::spawn_local;
 
 use crate::components::{
     BackendBadge, Controls, DropOverlay, DropZone, EditTools, ExportButtons, FileList, ItemInfo,
-    Legend, ModelPicker, PlaneViews, Samples, StatsTable, Status, Viewer, VolumeControls,
-    WindowControls,
+    Legend, ModelPicker, OfflineNote, PlaneViews, Samples, StatsTable, Status, Viewer,
+    VolumeControls, WindowControls,
 };
 use crate::engine::EngineHandle;
 use crate::manifest::{asset_url, ModelManifest, SampleManifest};
@@ -61,7 +61,8 @@ pub fn App() -> impl IntoView {
             </section>
         </main>
         <footer class="bottom">
-            "Research software, not a medical device: do not use its masks for diagnosis."
+            "Research software, not a medical device: do not use its masks for diagnosis. "
+            <OfflineNote/>
         </footer>
         <DropOverlay visible=dragging/>
     }

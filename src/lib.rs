@@ -34,9 +34,20 @@ mod volume;
 #[cfg(target_arch = "wasm32")]
 mod web;
 
+/// The module's entry point: the UI on a page, the inference engine in the engine's worker
+/// (the same module, started by `engine-worker.js`).
+#[cfg(target_arch = "wasm32")]
+pub fn start() {
+    if web_sys::window().is_some() {
+        mount();
+    } else {
+        engine::serve_in_worker();
+    }
+}
+
 /// Starts the app: panic reporting first, then the UI into `<body>`.
 #[cfg(target_arch = "wasm32")]
-pub fn mount() {
+fn mount() {
     web::panic::install();
     // The static "loading" note in index.html is for browsers where the wasm never starts.
     if let Some(boot) = web_sys::window()

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::manifest::{asset_url, ModelEntry};
-use crate::state::{AppState, ModelStatus};
+use crate::state::{AppState, ModelStatus, Offline};
 use crate::{batch, web};
 
 /// Fetches and loads a bundled model.
@@ -79,6 +79,15 @@ async fn finish(
             state.model.set(ModelStatus::Ready(info));
             state.model_id.set(id);
             batch::rerun_all(state);
+            if state.offline.get_untracked() == Offline::NotYet {
+                state.offline.set(Offline::Storing);
+                spawn_local(async move {
+                    state.offline.set(match web::offline::keep().await {
+                        Ok(()) => Offline::Kept,
+                        Err(why) => Offline::Unavailable(why),
+                    });
+                });
+            }
         }
         Err(message) => fail(state, previous, message),
     }

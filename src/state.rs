@@ -249,7 +249,22 @@ pub struct AppState {
     pub three_planes: RwSignal<bool>,
     /// The three-plane view's crosshair: (item, linear voxel index).
     pub crosshair: RwSignal<Option<(u64, usize)>>,
+    /// Whether the app is stored for offline use.
+    pub offline: RwSignal<Offline>,
     next_id: StoredValue<u64>,
+}
+
+/// The app's offline copy (the service worker's store).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Offline {
+    /// Not asked for yet: it is made once the first model works.
+    NotYet,
+    /// The service worker is storing the app's files.
+    Storing,
+    /// Every file is stored: the page works without the network.
+    Kept,
+    /// It cannot be made here, and why.
+    Unavailable(String),
 }
 
 impl SliceWork {
@@ -302,6 +317,7 @@ impl AppState {
             stroke: StoredValue::new(None),
             three_planes: RwSignal::new(false),
             crosshair: RwSignal::new(None),
+            offline: RwSignal::new(Offline::NotYet),
             next_id: StoredValue::new(1),
         }
     }

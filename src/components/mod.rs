@@ -30,7 +30,7 @@ pub use model_picker::ModelPicker;
 pub use plane_views::PlaneViews;
 pub use samples::Samples;
 pub use stats::StatsTable;
-pub use status::{BackendBadge, Status};
+pub use status::{BackendBadge, OfflineNote, Status};
 pub use viewer::Viewer;
 pub use volume_controls::VolumeControls;
 pub use window_controls::WindowControls;

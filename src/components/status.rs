@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::batch;
-use crate::engine::BackendKind;
-use crate::state::{use_state, AppState, ItemState, ModelStatus};
+use crate::engine::{BackendKind, EngineHome};
+use crate::state::{use_state, AppState, ItemState, ModelStatus, Offline};
 
 /// `[data-testid=status]`: `data-state` is loading | idle | running | done | error.
 #[component]
@@ -105,5 +105,55 @@ pub fn BackendBadge() -> impl IntoView {
         <p class="backend" data-testid="backend" data-backend=kind title=label>
             {label}
         </p>
+        <EngineThreads/>
     }
+}
+
+/// `[data-testid=engine-threads]`: where inference runs and on how many threads, and why
+/// (`data-home` is worker | page, `data-threads` the count).
+#[component]
+fn EngineThreads() -> impl IntoView {
+    let state = use_state();
+    let home = move || state.engine.with(|e| e.as_ref().map(|e| e.home().clone()));
+    let word = move || match home() {
+        Some(EngineHome::Worker) => "worker",
+        Some(EngineHome::Page { .. }) => "page",
+        None => "",
+    };
+    let text = move || match home() {
+        Some(EngineHome::Worker) => {
+            "Inference: 1 thread, in a Web Worker, so the page stays responsive (this build \
+             has no wasm threads)"
+                .to_string()
+        }
+        Some(EngineHome::Page { reason }) => format!(
+            "Inference: 1 thread, on the page's own thread, pausing between steps ({reason})"
+        ),
+        None => String::new(),
+    };
+    view! {
+        <p class="engine-threads" data-testid="engine-threads" data-home=word data-threads="1">
+            {text}
+        </p>
+    }
+}
+
+/// `[data-testid=offline]`: whether the app is stored for offline use (`data-offline` is
+/// not-yet | storing | kept | unavailable).
+#[component]
+pub fn OfflineNote() -> impl IntoView {
+    let state = use_state();
+    let word = move || match state.offline.get() {
+        Offline::NotYet => "not-yet",
+        Offline::Storing => "storing",
+        Offline::Kept => "kept",
+        Offline::Unavailable(_) => "unavailable",
+    };
+    let text = move || match state.offline.get() {
+        Offline::NotYet => String::new(),
+        Offline::Storing => "Storing the app for offline use…".into(),
+        Offline::Kept => "Works offline: the app and its models are stored in this browser.".into(),
+        Offline::Unavailable(why) => format!("Not available offline: {why}"),
+    };
+    view! { <span class="offline" data-testid="offline" data-offline=word>{text}</span> }
 }

@@ -2,9 +2,10 @@
 //! the CPU otherwise (the folded network of `unet::cpu`) — and saying which, and why.
 
 use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
 
 /// Which of the two backends is in use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BackendKind {
     /// burn's Wgpu backend on the browser's WebGPU.
     WebGpu,
@@ -13,7 +14,7 @@ pub enum BackendKind {
 }
 
 /// The backend in use, as shown to the user.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackendInfo {
     /// WebGPU or CPU.
     pub kind: BackendKind,
@@ -26,7 +27,7 @@ pub struct BackendInfo {
 }
 
 /// What the browser said about its WebGPU adapter before burn opened it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdapterProbe {
     /// Vendor, architecture and description, for the page.
     pub description: String,

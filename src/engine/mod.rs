@@ -1,26 +1,34 @@
 //! Inference behind a small typed interface.
 //!
 //! The UI never touches burn: it asks the [`EngineHandle`] to load a model or segment an image
-//! and gets one answer back. Today the [`Engine`] runs on the page's thread (yielding between
-//! steps, see [`crate::platform::yield_now`]); only owned values cross the boundary, so it can
-//! move into a web worker without the UI changing.
+//! and gets one answer back. In the browser the [`Engine`] runs in a Web Worker (`worker`), so
+//! the page's thread only decodes, draws and edits; if the worker cannot start, it runs on the
+//! page's thread, yielding between blocks (see [`crate::platform::yield_now`]).
 
 pub mod backend;
 pub mod bench;
 mod pipeline;
+// Only the worker's messages use it; natively it is compiled for its tests.
+#[cfg(any(target_arch = "wasm32", test))]
+mod wire;
 
 #[cfg(target_arch = "wasm32")]
 mod actor;
+#[cfg(target_arch = "wasm32")]
+mod worker;
 
 #[cfg(target_arch = "wasm32")]
-pub use actor::EngineHandle;
+pub use actor::{EngineHandle, EngineHome};
 pub use backend::{AdapterProbe, BackendInfo, BackendKind};
 pub use pipeline::{Segmentation, Timings};
+#[cfg(target_arch = "wasm32")]
+pub use worker::serve as serve_in_worker;
 
 use std::sync::Arc;
 
 use burn::tensor::Device;
 use pipeline::Prepared;
+use serde::{Deserialize, Serialize};
 use unet::{Checkpoint, ModelCard, Runner, SegmentError, UNetConfig};
 use unet_imaging::{Image, Normalization};
 
@@ -31,7 +39,7 @@ use crate::platform::{now_ms, yield_now};
 const WARMUP_SIDE: usize = 4 * unet::model::MIN_SIDE;
 
 /// A loaded model as the UI shows it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelInfo {
     /// Where it came from (file name).
     pub source: String,

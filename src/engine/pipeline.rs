@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use unet::segment::segment_pausing;
 use unet::{Logits, ModelCard, Runner, SegmentError};
 use unet_imaging::{decode_image, Image, Mask, Normalization};
@@ -11,7 +13,7 @@ use unet_imaging::{decode_image, Image, Mask, Normalization};
 use crate::platform::{now_ms, yield_now};
 
 /// Wall-clock cost of one image, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Timings {
     /// Decoding the file.
     pub decode_ms: f64,

@@ -3,11 +3,12 @@
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// `performance.now()`: sub-millisecond and monotonic; 0 where there is no window (a worker
-/// without `performance` never happens in practice, and timings are only displayed).
+/// `performance.now()` of the page or of the engine's worker: sub-millisecond and monotonic;
+/// 0 where there is none (timings are only displayed).
 pub fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
+    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
         .map(|p| p.now())
         .unwrap_or(0.0)
 }
@@ -19,6 +20,8 @@ pub fn unix_seconds() -> u64 {
 
 /// Resolves on a fresh macrotask (`setTimeout(0)`), so the browser can paint and handle input
 /// between steps; a resolved promise alone would only queue a microtask and never let it paint.
+/// In the engine's worker (no window) it returns at once: nothing there needs the time, and
+/// `setTimeout`'s clamping to 4 ms would only slow inference down.
 pub async fn yield_now() {
     let Some(window) = web_sys::window() else {
         return;

@@ -7,6 +7,7 @@ pub mod fetch;
 pub mod files;
 pub mod gpu;
 pub mod libc;
+pub mod offline;
 pub mod panic;
 
 use wasm_bindgen::JsValue;

@@ -18,8 +18,10 @@ const COMMON = [
   '--disable-quic',
 ];
 
-/** Launches a fresh browser (own profile dir); `webgpu: false` turns WebGPU off. */
-export async function launch({ webgpu = true } = {}) {
+/** Launches a fresh browser (own profile dir); `webgpu: false` turns WebGPU off;
+ * `serviceWorkers: 'block'` keeps the app's offline worker out (requests a spec rewrites with
+ * `page.route` would otherwise be answered from its store). */
+export async function launch({ webgpu = true, serviceWorkers = 'allow' } = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-web-e2e-'));
   const args = [
     ...COMMON,
@@ -31,6 +33,7 @@ export async function launch({ webgpu = true } = {}) {
     args,
     ignoreDefaultArgs: ['--headless'],
     acceptDownloads: true,
+    serviceWorkers,
     viewport: { width: 1280, height: 900 },
   });
   const close = async () => {

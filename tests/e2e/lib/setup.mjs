@@ -34,13 +34,14 @@ export function anatomicalVolume() {
 /** The small untrained model: SwiftShader's WebGPU is far too slow for the trained one. */
 export const PLACEHOLDER = 'untrained-placeholder';
 
-/** Starts server + browser + page; `query` is appended to the app URL. */
-export async function openApp({ webgpu = true, query = '' } = {}) {
+/** Starts server + browser + page; `query` is appended to the app URL; `serviceWorkers` as in
+ * `launch`. */
+export async function openApp({ webgpu = true, query = '', serviceWorkers = 'allow' } = {}) {
   if (!fs.existsSync(path.join(DIST, 'index.html'))) {
     throw new Error(`${DIST}/index.html is missing: run \`trunk build --release\` first (scripts/e2e.sh does)`);
   }
   const server = await serve(DIST);
-  const browser = await launch({ webgpu });
+  const browser = await launch({ webgpu, serviceWorkers });
   const page = await browser.context.newPage();
   const app = new AppPage(page);
   await app.goto(server.url + query);

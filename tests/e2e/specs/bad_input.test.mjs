@@ -16,7 +16,8 @@ const TINY = path.join(ROOT, 'crates/unet/tests/fixtures/parity');
 let ctx;
 
 before(async () => {
-  ctx = await openApp({ webgpu: true, query: `?model=${PLACEHOLDER}` });
+  // No offline worker: a tampered download below must reach the page, not the worker's store.
+  ctx = await openApp({ webgpu: true, query: `?model=${PLACEHOLDER}`, serviceWorkers: 'block' });
 });
 after(async () => ctx?.close());
 
