@@ -9,22 +9,8 @@ use futures::channel::{mpsc, oneshot};
 use futures::StreamExt;
 use unet_imaging::{Image, Normalization};
 
+use super::request::Request;
 use super::{backend, worker, AdapterProbe, BackendInfo, Engine, ModelInfo, Segmentation};
-
-/// What the UI asks of the engine.
-pub(super) enum Request {
-    LoadModel {
-        source: String,
-        bytes: Vec<u8>,
-        reply: oneshot::Sender<Result<Arc<ModelInfo>, String>>,
-    },
-    SegmentImage {
-        image: Arc<Image>,
-        scaling: Option<Normalization>,
-        keep_logits: bool,
-        reply: oneshot::Sender<Result<Arc<Segmentation>, String>>,
-    },
-}
 
 const STOPPED: &str = "the inference engine stopped; reload the page";
 

@@ -15,6 +15,8 @@ mod wire;
 #[cfg(target_arch = "wasm32")]
 mod actor;
 #[cfg(target_arch = "wasm32")]
+mod request;
+#[cfg(target_arch = "wasm32")]
 mod worker;
 
 #[cfg(target_arch = "wasm32")]

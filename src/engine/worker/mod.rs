@@ -35,7 +35,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use super::actor::Request;
+use super::request::Request;
 use super::wire::{ImageHeader, SegmentHeader, SegmentedHeader};
 use super::{AdapterProbe, BackendInfo, ModelInfo, Segmentation};
 use js::Message;
