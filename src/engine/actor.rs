@@ -53,7 +53,7 @@ impl EngineHandle {
         (Self { mailbox, home }, info)
     }
 
-    /// An engine on this thread (the worker's own, or the page's fallback).
+    /// The worker's own engine, on its thread (the page's fallback goes through [`Self::start`]).
     pub(super) async fn here(webgpu: Result<AdapterProbe, String>) -> (Self, BackendInfo) {
         let (mailbox, requests) = mpsc::unbounded::<Request>();
         let info = serve_here(webgpu, requests).await;

@@ -94,7 +94,7 @@ test('without its worker script the engine runs on the page, which says so and s
     await app.waitUntilReady();
     const threads = page.locator('[data-testid=engine-threads]');
     assert.equal(await threads.getAttribute('data-home'), 'page', await threads.textContent());
-    assert.match(await threads.textContent(), /page's own thread .*Web Worker could not start: its script did not load\)$/);
+    assert.match(await threads.textContent(), /page's own thread, .*Web Worker could not start: its script did not load\)$/);
     await app.dropFiles([SAMPLE]);
     await app.waitForState('done');
     const { fraction } = maskAgreement((await app.exportMask()).bytes, cliMask(defaultModelPath(), SAMPLE));
