@@ -51,7 +51,7 @@ for head in colin27:colin27_brain mni152_head:mni152_head_brain s1_head:s1_head_
     --json "$run/${head%%:*}.json" "data/heads/${head%%:*}.nii.gz" "data/heads/${head##*:}.nii.gz"
 done
 
-"$unet" convert --force "$run/average.unet.safetensors" --card "$run/card.json" \
+"$unet" convert --force --half "$run/average.unet.safetensors" --card "$run/card.json" \
   -o assets/models/brain-extraction.unet.safetensors
 cp "$run/card.json" assets/models/brain-extraction.card.json
 # The page checks each download against the manifest's size and hash.
