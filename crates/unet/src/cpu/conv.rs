@@ -2,104 +2,19 @@
 //! backend uses too), with the im2col matrix laid out so that gemm writes straight into the
 //! output planes: no NHWC copy, no scatter, and bias and ReLU applied while the band is still in
 //! cache.
+//! A 3×3 convolution with many input channels goes to [`super::winograd`] instead.
 
-use gemm::{gemm, Parallelism};
+use gemm::Parallelism;
 use rayon::prelude::*;
 
+use super::matmul::{
+    gemm_parallelism, matmul, threads, with_scratch, SharedMut, BAND_VALUES, SMALL_MAP,
+};
 use super::planes::Planes;
 
-/// A raw pointer that rayon tasks may share; every task writes a disjoint part of the buffer.
-#[derive(Clone, Copy)]
-struct SharedMut(*mut f32);
-// SAFETY: the callers hand each task a disjoint range of the allocation behind the pointer.
-unsafe impl Send for SharedMut {}
-unsafe impl Sync for SharedMut {}
-
-impl SharedMut {
-    // A method, not the field: closures then capture the whole (Send + Sync) wrapper.
-    fn get(self) -> *mut f32 {
-        self.0
-    }
-}
-
-// About 4 MB of im2col matrix per band: big enough for gemm's blocking, small enough that each
-// thread's band stays in its cache hierarchy and memory stays bounded on huge images.
-const BAND_VALUES: usize = 1 << 20;
-// Below this many output pixels one band with gemm's own threading beats several small bands,
-// which would each repack the (then large) weight matrix.
-const SMALL_MAP: usize = 4096;
-
-thread_local! {
-    // Each thread's im2col matrix, kept between bands and layers: allocating and zeroing it
-    // afresh cost as much memory traffic as filling it.
-    static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Runs `f` on `len` values of this thread's scratch space (a fresh buffer if it is in use).
-fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
-    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-        Ok(mut buffer) => {
-            if buffer.len() < len {
-                buffer.resize(len, 0.0);
-            }
-            f(&mut buffer[..len])
-        }
-        Err(_) => f(&mut vec![0.0; len]),
-    })
-}
-
-fn threads() -> usize {
-    rayon::current_num_threads().max(1)
-}
-
-/// `dst[m × n] = lhs[m × k] · rhs[k × n]`, all row-major except that `dst`'s rows are
-/// `dst_stride` apart and `lhs` is read through the given strides.
-///
-/// # Safety
-///
-/// `dst` must be valid for writes of `m` rows of `n` values, `dst_stride` apart; `lhs` for reads
-/// of `m × k` values at the given strides; `rhs` must hold `k · n` values.
-#[allow(clippy::too_many_arguments)]
-unsafe fn matmul(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: *mut f32,
-    dst_stride: usize,
-    lhs: *const f32,
-    lhs_row_stride: usize,
-    lhs_col_stride: usize,
-    rhs: &[f32],
-    parallelism: Parallelism,
-) {
-    // A real check: gemm reads `rhs` through a raw pointer.
-    assert!(
-        rhs.len() >= k * n,
-        "matmul: rhs holds {} values, needs {k}×{n}",
-        rhs.len()
-    );
-    gemm(
-        m,
-        n,
-        k,
-        dst,
-        1,
-        dst_stride as isize,
-        false,
-        lhs,
-        lhs_col_stride as isize,
-        lhs_row_stride as isize,
-        rhs.as_ptr(),
-        1,
-        n as isize,
-        0.0,
-        1.0,
-        false,
-        false,
-        false,
-        parallelism,
-    );
-}
+/// From this many input channels on, Winograd's F(2×2, 3×3) beats im2col (1.3–1.5× for the
+/// whole network at 1 thread, BENCHMARKS.md); the first layer's one channel stays with im2col.
+const WINOGRAD_MIN_CHANNELS: usize = 16;
 
 /// Fills `col` (`[c_in · 9, (r1 − r0) · width]`) with the 3×3 neighbourhoods of rows `r0..r1`,
 /// zero outside the image (padding 1), row order `(c_in, ky, kx)` as PyTorch's weights are laid out.
@@ -143,6 +58,9 @@ fn im2col_3x3(x: &Planes, r0: usize, r1: usize, col: &mut [f32]) {
 /// - weight: `[c_out, c_in, 3, 3]` row-major; bias: `[c_out]`
 /// - output: `[c_out, h, w]`
 pub fn conv3x3_bias_relu(x: &Planes, weight: &[f32], bias: &[f32]) -> Planes {
+    if x.channels >= WINOGRAD_MIN_CHANNELS {
+        return super::winograd::conv3x3_bias_relu(x, weight, bias);
+    }
     let (h, w) = (x.height, x.width);
     let c_out = bias.len();
     let k = x.channels * 9;
@@ -234,13 +152,6 @@ pub fn conv1x1_bias(x: &Planes, weight: &[f32], bias: &[f32]) -> Planes {
         plane.iter_mut().for_each(|v| *v += b);
     }
     out
-}
-
-fn gemm_parallelism() -> Parallelism {
-    match threads() {
-        1 => Parallelism::None,
-        n => Parallelism::Rayon(n),
-    }
 }
 
 /// 2×2 transposed convolution with stride 2, plus bias.

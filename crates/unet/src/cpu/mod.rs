@@ -1,5 +1,6 @@
 //! The U-Net compiled for inference on the CPU: BatchNorm folded into the convolutions, and every
-//! convolution an im2col + `gemm` product written straight into its output planes.
+//! convolution `gemm` products written straight into its output planes: im2col for the first
+//! layer, Winograd's F(2×2, 3×3) for the wider ones (`winograd`).
 //!
 //! burn's `flex` backend runs the same network 2–3× slower than PyTorch on the CPU (see
 //! BENCHMARKS.md): its convolution converts to NHWC serially, packs the weights again for every
@@ -9,8 +10,10 @@
 //! against (and the one that trains and runs on the GPU).
 
 mod conv;
+mod matmul;
 mod planes;
 mod resample;
+mod winograd;
 
 pub use planes::Planes;
 pub use resample::Placement;
