@@ -8,7 +8,7 @@ use gemm::Parallelism;
 use rayon::prelude::*;
 
 use super::matmul::{
-    gemm_parallelism, matmul, threads, with_scratch, SharedMut, BAND_VALUES, SMALL_MAP,
+    gemm_parallelism, matmul, run_bands, threads, with_scratch, SharedMut, BAND_VALUES, SMALL_MAP,
 };
 use super::planes::Planes;
 
@@ -78,12 +78,8 @@ pub fn conv3x3_bias_relu(x: &Planes, weight: &[f32], bias: &[f32]) -> Planes {
     } else {
         (BAND_VALUES / (k * w)).clamp(1, h.div_ceil(2 * threads))
     };
-    let bands: Vec<(usize, usize)> = (0..h)
-        .step_by(rows)
-        .map(|r0| (r0, (r0 + rows).min(h)))
-        .collect();
     let dst = SharedMut(out.data.as_mut_ptr());
-    let run = |&(r0, r1): &(usize, usize), parallelism: Parallelism| {
+    run_bands(h, rows, |(r0, r1), parallelism: Parallelism| {
         let n = (r1 - r0) * w;
         with_scratch(k * n, |col| {
             im2col_3x3(x, r0, r1, col);
@@ -110,17 +106,7 @@ pub fn conv3x3_bias_relu(x: &Planes, weight: &[f32], bias: &[f32]) -> Planes {
                 }
             }
         });
-    };
-    if bands.len() > 1 && threads > 1 {
-        bands.par_iter().for_each(|b| run(b, Parallelism::None));
-    } else {
-        let parallelism = if threads > 1 {
-            Parallelism::Rayon(threads)
-        } else {
-            Parallelism::None
-        };
-        bands.iter().for_each(|b| run(b, parallelism));
-    }
+    });
     out
 }
 
@@ -204,7 +190,7 @@ pub fn conv_transpose2x2_bias(x: &Planes, weight: &[f32], bias: &[f32]) -> Plane
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cpu::planes::testing::{at, close, planes};
+    use crate::cpu::planes::testing::{at, close, conv3x3_direct, planes};
 
     #[test]
     fn conv3x3_matches_the_definition_on_odd_sizes_and_many_bands() {
@@ -215,29 +201,7 @@ mod tests {
             let weight = planes(c_out, c_in, 9, 11).data;
             let bias = vec![0.5, -0.25, 0.0, 1.0];
             let got = conv3x3_bias_relu(&x, &weight, &bias);
-            let mut want = Planes::zeros(c_out, h, w);
-            for co in 0..c_out {
-                for i in 0..h {
-                    for j in 0..w {
-                        let mut sum = bias[co];
-                        for ci in 0..c_in {
-                            for ky in 0..3 {
-                                for kx in 0..3 {
-                                    sum += weight[((co * c_in + ci) * 3 + ky) * 3 + kx]
-                                        * at(
-                                            &x,
-                                            ci,
-                                            i as isize + ky as isize - 1,
-                                            j as isize + kx as isize - 1,
-                                        );
-                                }
-                            }
-                        }
-                        want.data[(co * h + i) * w + j] = sum.max(0.0);
-                    }
-                }
-            }
-            close(&got.data, &want.data);
+            close(&got.data, &conv3x3_direct(&x, &weight, &bias));
         }
     }
 

@@ -2,6 +2,7 @@
 //! uses too), each thread's scratch space, and how work is split over rayon's threads.
 
 use gemm::{gemm, Parallelism};
+use rayon::prelude::*;
 
 /// A raw pointer that rayon tasks may share; every task writes a disjoint part of the buffer.
 #[derive(Clone, Copy)]
@@ -101,5 +102,24 @@ pub(super) fn gemm_parallelism() -> Parallelism {
     match threads() {
         1 => Parallelism::None,
         n => Parallelism::Rayon(n),
+    }
+}
+
+/// Splits `0..len` into bands of `size` and runs `run(start, end)` on each: the bands in parallel,
+/// each single-threaded, when there are several and several threads; otherwise one after the
+/// other, each with gemm's own threads.
+pub(super) fn run_bands(len: usize, size: usize, run: impl Fn((usize, usize), Parallelism) + Sync) {
+    let size = size.max(1);
+    let bands: Vec<(usize, usize)> = (0..len)
+        .step_by(size)
+        .map(|start| (start, (start + size).min(len)))
+        .collect();
+    if bands.len() > 1 && threads() > 1 {
+        bands
+            .par_iter()
+            .for_each(|&band| run(band, Parallelism::None));
+    } else {
+        let parallelism = gemm_parallelism();
+        bands.into_iter().for_each(|band| run(band, parallelism));
     }
 }

@@ -77,4 +77,27 @@ pub(crate) mod testing {
             );
         }
     }
+
+    /// A 3×3 convolution with padding 1, plus bias, then ReLU, summed from the definition.
+    pub fn conv3x3_direct(x: &Planes, weight: &[f32], bias: &[f32]) -> Vec<f32> {
+        let (c_in, h, w, c_out) = (x.channels, x.height, x.width, bias.len());
+        let mut want = vec![0.0; c_out * h * w];
+        for co in 0..c_out {
+            for i in 0..h {
+                for j in 0..w {
+                    let mut sum = bias[co];
+                    for ci in 0..c_in {
+                        for ky in 0..3 {
+                            for kx in 0..3 {
+                                sum += weight[((co * c_in + ci) * 3 + ky) * 3 + kx]
+                                    * at(x, ci, (i + ky) as isize - 1, (j + kx) as isize - 1);
+                            }
+                        }
+                    }
+                    want[(co * h + i) * w + j] = sum.max(0.0);
+                }
+            }
+        }
+        want
+    }
 }

@@ -10,9 +10,8 @@
 //! sum by a few units in the last place (the products are of sums of up to four terms).
 
 use gemm::Parallelism;
-use rayon::prelude::*;
 
-use super::matmul::{matmul, threads, with_scratch, SharedMut, BAND_VALUES, SMALL_MAP};
+use super::matmul::{matmul, run_bands, threads, with_scratch, SharedMut, BAND_VALUES, SMALL_MAP};
 use super::planes::Planes;
 
 /// Transform positions: a tile is 4×4.
@@ -172,12 +171,8 @@ pub fn conv3x3_bias_relu(x: &Planes, weight: &[f32], bias: &[f32]) -> Planes {
     } else {
         (BAND_VALUES / per_tile_row).clamp(1, tiles_y.div_ceil(2 * threads).max(1))
     };
-    let bands: Vec<(usize, usize)> = (0..tiles_y)
-        .step_by(rows)
-        .map(|t0| (t0, (t0 + rows).min(tiles_y)))
-        .collect();
     let dst = SharedMut(out.data.as_mut_ptr());
-    let run = |&(t0, t1): &(usize, usize), parallelism: Parallelism| {
+    run_bands(tiles_y, rows, |(t0, t1), parallelism: Parallelism| {
         let n = (t1 - t0) * tiles_x;
         // The band's input rows, zero-padded by one on every side, as even and odd columns.
         let (pad_h, half_w) = (2 * (t1 - t0) + 2, tiles_x + 1);
@@ -272,47 +267,14 @@ pub fn conv3x3_bias_relu(x: &Planes, weight: &[f32], bias: &[f32]) -> Planes {
                 }
             }
         });
-    };
-    if bands.len() > 1 && threads > 1 {
-        bands.par_iter().for_each(|b| run(b, Parallelism::None));
-    } else {
-        let parallelism = if threads > 1 {
-            Parallelism::Rayon(threads)
-        } else {
-            Parallelism::None
-        };
-        bands.iter().for_each(|b| run(b, parallelism));
-    }
+    });
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cpu::planes::testing::{at, close, planes};
-
-    /// The definition, summed directly.
-    fn direct(x: &Planes, weight: &[f32], bias: &[f32]) -> Vec<f32> {
-        let (c_in, h, w, c_out) = (x.channels, x.height, x.width, bias.len());
-        let mut want = vec![0.0; c_out * h * w];
-        for co in 0..c_out {
-            for i in 0..h {
-                for j in 0..w {
-                    let mut sum = bias[co];
-                    for ci in 0..c_in {
-                        for ky in 0..3 {
-                            for kx in 0..3 {
-                                sum += weight[((co * c_in + ci) * 3 + ky) * 3 + kx]
-                                    * at(x, ci, (i + ky) as isize - 1, (j + kx) as isize - 1);
-                            }
-                        }
-                    }
-                    want[(co * h + i) * w + j] = sum.max(0.0);
-                }
-            }
-        }
-        want
-    }
+    use crate::cpu::planes::testing::{close, conv3x3_direct, planes};
 
     #[test]
     fn matches_the_definition_on_odd_even_and_tiny_sizes() {
@@ -324,7 +286,7 @@ mod tests {
             let bias: Vec<f32> = (0..c_out).map(|c| 0.25 * c as f32 - 0.5).collect();
             let got = conv3x3_bias_relu(&x, &weight, &bias);
             assert_eq!((got.channels, got.height, got.width), (c_out, h, w));
-            close(&got.data, &direct(&x, &weight, &bias));
+            close(&got.data, &conv3x3_direct(&x, &weight, &bias));
         }
     }
 }
