@@ -39,6 +39,13 @@ pub struct TrainArgs {
     /// Peak learning rate.
     #[arg(long, default_value_t = 2e-3)]
     lr: f64,
+    /// Share of each batch drawn from the real heads (the rest: synthetic heads, 3 % blanks)
+    #[arg(long, default_value_t = unet_train::data::HEAD_SHARE)]
+    head_share: f32,
+    /// Start from these weights instead of a random initialisation (fine-tuning, e.g. from the
+    /// shipped model): same width as --base, trained with this run's data and schedule
+    #[arg(long)]
+    init: Option<PathBuf>,
     /// Seed of initialisation and data.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -58,6 +65,11 @@ pub struct TrainArgs {
 
 /// Runs the training and prints where the model went.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (0.0..=0.97).contains(&args.head_share),
+        "--head-share {}: a share from 0 to 0.97 (3 % of each batch is blank images)",
+        args.head_share
+    );
     let command = std::env::args()
         .skip(1)
         .filter(|a| a != "--resume")
@@ -74,6 +86,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             seed: args.seed,
             val_per_plane: args.val_per_plane,
             real_heads: !args.synthetic_only,
+            head_share: args.head_share,
+            init: args.init.as_ref().map(|p| p.display().to_string()),
         },
         data: args.data.clone(),
         heads: args.heads.clone(),

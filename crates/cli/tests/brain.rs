@@ -1,7 +1,7 @@
 //! The brain-extraction model end to end on the real MNI template (scripts/data/fetch_mni.sh):
 //! the shipped weights reach the model card's Dice on held-out slices, a real head's volume
 //! (scripts/data/fetch_heads.sh) comes back as a label map on its own grid, and `unet train`
-//! checkpoints, resumes and refuses to resume with other settings.
+//! checkpoints, resumes and refuses to resume with other settings, and starts from given weights.
 
 mod common;
 
@@ -187,6 +187,86 @@ fn train_checkpoints_resumes_and_refuses_other_settings() {
         "{info}"
     );
     let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn train_starts_from_given_weights_and_refuses_another_width() {
+    let first = scratch("init-from");
+    let tuned = scratch("init-tuned");
+    let data = data();
+    let heads = root().join("data/heads");
+    let args = |out: &Path, base: &str, lr: &str, extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--heads",
+            heads.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--steps",
+            "1",
+            "--batch",
+            "2",
+            "--size",
+            "48",
+            "--base",
+            base,
+            "--lr",
+            lr,
+            "--val-per-plane",
+            "1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |a: Vec<String>| unet(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    ok(&run(args(&first, "4", "0.002", &[])));
+    let start = first.join("last.unet.safetensors");
+
+    // With a learning rate of 0, Adam leaves every weight where --init put it; only
+    // BatchNorm's running statistics move (they follow the batches, not the optimiser).
+    let init = ["--init", start.to_str().unwrap(), "--head-share", "0.9"];
+    let fine = run(args(&tuned, "4", "0", &init));
+    ok(&fine);
+    assert!(String::from_utf8_lossy(&fine.stderr).contains("starting from the weights in"));
+    let read = |p: &Path| {
+        unet::Checkpoint::from_bytes(&std::fs::read(p).unwrap(), "x.unet.safetensors").unwrap()
+    };
+    let (a, b) = (read(&start), read(&tuned.join("last.unet.safetensors")));
+    let mut compared = 0;
+    for (key, t) in &a.tensors {
+        if key.contains("running_") || key.contains("num_batches") {
+            continue;
+        }
+        assert_eq!(t.data, b.tensors[key].data, "{key} moved");
+        compared += 1;
+    }
+    assert!(compared > 40, "{compared} tensors compared");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tuned.join("state.json")).unwrap()).unwrap();
+    assert_eq!(state["settings"]["init"], start.to_str().unwrap());
+    assert_eq!(state["settings"]["head_share"], 0.9);
+
+    // Weights of another width are refused with both widths named, before any training.
+    let other = scratch("init-other");
+    let refused = run(args(&other, "8", "0.002", &init));
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("4 base channels") && err.contains("--base 8"),
+        "{err}"
+    );
+    let bad_share = run(args(&other, "4", "0.002", &["--head-share", "1.5"]));
+    assert!(String::from_utf8_lossy(&bad_share.stderr).contains("--head-share 1.5"));
+    for dir in [first, tuned, other] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 #[test]

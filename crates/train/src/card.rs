@@ -10,6 +10,12 @@ use crate::data::normalization;
 use crate::progress::clock;
 use crate::state::{EpochRecord, State};
 
+/// The mean probability over the three planes a voxel needs to be brain (the card's
+/// `threshold`), chosen with [`OPENING_MM`] by scripts/bench/brain_postprocess_cv.py.
+pub const THRESHOLD: f64 = 0.65;
+/// Radius of the 3-D opening before the largest component is kept (the card's `postprocess`).
+pub const OPENING_MM: f64 = 3.0;
+
 /// The brain-extraction model card.
 pub fn brain_card(command: &str, state: &State, record: Option<&EpochRecord>) -> ModelCard {
     let s = &state.settings;
@@ -32,7 +38,7 @@ pub fn brain_card(command: &str, state: &State, record: Option<&EpochRecord>) ->
     );
     extra.insert(
         "input_policy".into(),
-        text("one greyscale 2-D slice, any plane, any in-plane orientation, any size of at least 16×16 (trained at about 1 mm per pixel, scale 0.6–2×), scaled by its own 0.5–99.5 percentiles; RGB is converted to grey. A volume (NIfTI, DICOM series) is scaled by the whole volume's percentiles, cut in all three planes whose probabilities are averaged (`plane`: all), and its label map keeps the largest connected component with holes filled (`postprocess`)"),
+        text(&format!("one greyscale 2-D slice, any plane, any in-plane orientation, any size of at least 16×16 (trained at about 1 mm per pixel, scale 0.6–2×), scaled by its own 0.5–99.5 percentiles; RGB is converted to grey. A volume (NIfTI, DICOM series) is scaled by the whole volume's percentiles, cut in all three planes whose probabilities are averaged (`plane`: all), and a voxel is brain where the mean probability is above {THRESHOLD} (`threshold`); the label map is opened by a {OPENING_MM} mm ball, keeps its largest connected component and has its holes filled (`postprocess`). Threshold and radius were chosen on three held-out heads (scripts/bench/brain_postprocess_cv.py)")),
     );
     extra.insert(
         "limitations".into(),
@@ -40,15 +46,15 @@ pub fn brain_card(command: &str, state: &State, record: Option<&EpochRecord>) ->
     );
     extra.insert(
         "training_data".into(),
-        text(if s.real_heads {
-            "Two sources, mixed in every batch. (1) A real whole head: pydeface 2.1.0's mean head (mean_reg2mean.nii.gz, PyPI wheel, MIT) with skull, face, neck and spine, its brain mask registered from the MNI template (scripts/data/fetch_heads.sh, dipy affine + SyN); its own T1 under random gamma blended with random intensities per tissue class, slices of every plane from the neck to above the vertex, 30 % with a field of view ending inside the head (45 % of examples). (2) The MNI ICBM152 2009a symmetric template (T1, GM, WM maps, nilearn 0.14.1 wheel, scripts/data/fetch_mni.sh), skull-stripped, with skull, scalp, face and neck tissue synthesised around the brain with random thickness and per-tissue random intensities (SynthStrip-style). Brain mask = GM + WM probability > 0.5, closed, holes filled. (3) Blank, noise and smooth-blob images with an empty target (3 %). All augmented: 90° rotations, flips, scale 0.6–2, ±15° rotation, elastic warps, crops, bias field, Rician noise, blur, gamma, 8-bit quantisation; half scaled by the crop's own percentiles (2-D images), half by the whole volume's (volume slices)."
+        text(&if s.real_heads {
+            format!("Two sources, mixed in every batch. (1) A real whole head: pydeface 2.1.0's mean head (mean_reg2mean.nii.gz, PyPI wheel, MIT) with skull, face, neck and spine, its brain mask registered from the MNI template (scripts/data/fetch_heads.sh, dipy affine + SyN); its own T1 under random gamma blended with random intensities per tissue class, slices of every plane from the neck to above the vertex, 30 % with a field of view ending inside the head ({head_percent:.0} % of examples). (2) The MNI ICBM152 2009a symmetric template (T1, GM, WM maps, nilearn 0.14.1 wheel, scripts/data/fetch_mni.sh), skull-stripped, with skull, scalp, face and neck tissue synthesised around the brain with random thickness and per-tissue random intensities (SynthStrip-style). Brain mask = GM + WM probability > 0.5, closed, holes filled. (3) Blank, noise and smooth-blob images with an empty target (3 %). All augmented: 90° rotations, flips, scale 0.6–2, ±15° rotation, elastic warps, crops, bias field, Rician noise, blur, gamma, 8-bit quantisation; half scaled by the crop's own percentiles (2-D images), half by the whole volume's (volume slices).", head_percent = s.head_share * 100.0)
         } else {
-            "MNI ICBM152 2009a symmetric template (T1, GM, WM maps) from the nilearn 0.14.1 wheel on PyPI, fetched by scripts/data/fetch_mni.sh. Brain mask = GM + WM probability > 0.5 with holes filled in 3-D and per slice in all planes. The template is skull-stripped, so skull, scalp, face and neck tissue are synthesised around the brain with random thickness and per-tissue random intensities (SynthStrip-style), then augmented: 90° rotations, flips, scale 0.6–2, ±15° rotation, elastic warps, crops, bias field, Rician noise, blur, gamma, 8-bit quantisation."
+            "MNI ICBM152 2009a symmetric template (T1, GM, WM maps) from the nilearn 0.14.1 wheel on PyPI, fetched by scripts/data/fetch_mni.sh. Brain mask = GM + WM probability > 0.5 with holes filled in 3-D and per slice in all planes. The template is skull-stripped, so skull, scalp, face and neck tissue are synthesised around the brain with random thickness and per-tissue random intensities (SynthStrip-style), then augmented: 90° rotations, flips, scale 0.6–2, ±15° rotation, elastic warps, crops, bias field, Rician noise, blur, gamma, 8-bit quantisation.".into()
         }),
     );
     extra.insert(
         "evaluation".into(),
-        text("dice_template_slabs: pooled Dice over one 16-slice slab per plane of the MNI template that training never used in that plane. It is NOT a held-out subject (the other planes cross those slabs), so it only guards against regressions; the model's accuracy on an unseen head is in the metrics named colin27_* (see BENCHMARKS.md and scripts/bench/brain_peers.py)."),
+        text("dice_template_slabs: pooled Dice over one 16-slice slab per plane of the MNI template that training never used in that plane. It is NOT a held-out subject (the other planes cross those slabs), so it only guards against regressions; the model's accuracy on unseen heads is in the metrics named colin27_*, mni152_head_* and s1_head_* (three real heads never trained on; see BENCHMARKS.md and scripts/bench/brain_peers.py). The volume threshold and the opening radius were chosen on those same three heads; leaving each head out in turn shows how much that choice flatters them (BENCHMARKS.md)."),
     );
     extra.insert(
         "data_license".into(),
@@ -71,8 +77,16 @@ pub fn brain_card(command: &str, state: &State, record: Option<&EpochRecord>) ->
         trained: true,
         license: "MIT OR Apache-2.0 (weights, trained by unet-web); training data under the MNI licence in data_license".into(),
         provenance: format!(
-            "trained by unet-web with burn (Rust), `{command}`, {} epochs of {} steps × {} crops of {}², {} in total",
-            s.epochs, s.steps, s.batch, s.size, clock(state.seconds as f32)
+            "{} by unet-web with burn (Rust), `{command}`, {} epochs of {} steps × {} crops of {}², {} in total",
+            match &s.init {
+                Some(init) => format!("fine-tuned from the weights in {init}"),
+                None => "trained".into(),
+            },
+            s.epochs,
+            s.steps,
+            s.batch,
+            s.size,
+            clock(state.seconds as f32)
         ),
         // Chosen by measurement on the held-out heads (BENCHMARKS.md): the three planes averaged
         // beat any single plane; a 3 mm opening cuts the bridges to the neck and skull base, the
@@ -80,11 +94,13 @@ pub fn brain_card(command: &str, state: &State, record: Option<&EpochRecord>) ->
         // scripts/bench/brain_postprocess_cv.py.
         plane: Some("all".into()),
         postprocess: vec![
-            PostStep::Opening { radius_mm: 3.0 },
+            PostStep::Opening {
+                radius_mm: OPENING_MM,
+            },
             PostStep::LargestComponent,
             PostStep::FillHoles,
         ],
-        threshold: Some(0.65),
+        threshold: Some(THRESHOLD),
         metrics,
         extra,
     }

@@ -278,9 +278,12 @@ pub struct Sources {
     pub split: Split,
     /// Real heads (skull, face, neck) with their brain masks.
     pub heads: Vec<Head>,
+    /// Share of the examples drawn from `heads` (the rest, blanks aside, are synthetic heads).
+    pub head_share: f32,
 }
 
-/// Shares of real-head and blank examples in a batch; the rest are synthetic heads.
+/// Default share of real-head examples in a batch ([`Sources::head_share`]), and the share of
+/// blank ones; the rest are synthetic heads.
 pub const HEAD_SHARE: f32 = 0.45;
 /// See [`HEAD_SHARE`].
 pub const BLANK_SHARE: f32 = 0.03;
@@ -292,7 +295,7 @@ pub fn training_example(sources: &Sources, size: usize, rng: &mut Rng) -> Exampl
     if draw < BLANK_SHARE {
         return blank_example(size, rng);
     }
-    if draw < BLANK_SHARE + HEAD_SHARE && !sources.heads.is_empty() {
+    if draw < BLANK_SHARE + sources.head_share && !sources.heads.is_empty() {
         let head = &sources.heads[rng.below(sources.heads.len())];
         return head_example(head, size, rng);
     }
@@ -388,6 +391,7 @@ mod tests {
             template: t,
             split: split.clone(),
             heads: Vec::new(),
+            head_share: HEAD_SHARE,
         };
         let ex = training_example(&sources, 48, &mut rng);
         assert_eq!(ex.image.len(), 48 * 48);

@@ -24,6 +24,16 @@ pub struct Settings {
     /// Whether real heads (`Run::heads`) were trained on besides the synthetic ones.
     #[serde(default)]
     pub real_heads: bool,
+    /// Share of each batch drawn from the real heads (when `real_heads`).
+    #[serde(default = "default_head_share")]
+    pub head_share: f32,
+    /// Weights the run starts from instead of a random initialisation (a fine-tuning run).
+    #[serde(default)]
+    pub init: Option<String>,
+}
+
+fn default_head_share() -> f32 {
+    crate::data::HEAD_SHARE
 }
 
 /// One finished epoch.

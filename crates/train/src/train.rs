@@ -82,6 +82,7 @@ impl Run {
             template,
             split,
             heads,
+            head_share: s.head_share,
         };
 
         let train_device = self.device.clone().autodiff();
@@ -185,12 +186,40 @@ impl Run {
             );
             return Ok((model, state));
         }
-        let config = UNetConfig::new(1, 1)
-            .with_bilinear(true)
-            .with_base_channels(self.settings.base);
-        // burn's initialisers draw from the device's seeded generator.
-        self.device.seed(self.settings.seed);
-        let model = config.init(device);
+        let model =
+            match &self.settings.init {
+                // Fine-tuning: a shipped model's weights, trained on with this run's data and schedule.
+                Some(init) => {
+                    let bytes =
+                        std::fs::read(init).map_err(|e| TrainError::io(Path::new(init), e))?;
+                    let checkpoint = Checkpoint::from_bytes(&bytes, init)?;
+                    let c = &checkpoint.config;
+                    if (c.n_channels, c.n_classes, c.bilinear, c.base_channels)
+                        != (1, 1, true, self.settings.base)
+                    {
+                        return Err(TrainError::Mismatch(format!(
+                        "--init {init}: a U-Net with {} input channel(s), {} class(es), {} and \
+                         {} base channels; this run trains one channel, one class, bilinear, \
+                         with --base {}",
+                        c.n_channels,
+                        c.n_classes,
+                        if c.bilinear { "bilinear" } else { "transposed convolutions" },
+                        c.base_channels,
+                        self.settings.base
+                    )));
+                    }
+                    eprintln!("starting from the weights in {init}");
+                    checkpoint.build(device)?
+                }
+                None => {
+                    let config = UNetConfig::new(1, 1)
+                        .with_bilinear(true)
+                        .with_base_channels(self.settings.base);
+                    // burn's initialisers draw from the device's seeded generator.
+                    self.device.seed(self.settings.seed);
+                    config.init(device)
+                }
+            };
         let state = State {
             settings: self.settings.clone(),
             history: Vec::new(),

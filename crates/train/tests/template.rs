@@ -3,7 +3,7 @@
 //! skull and scalp outside the brain only.
 
 use std::path::Path;
-use unet_train::data::{heldout_slices, training_example, Sources, Split};
+use unet_train::data::{heldout_slices, training_example, Sources, Split, HEAD_SHARE};
 use unet_train::rng::Rng;
 use unet_train::template::{Plane, Template};
 
@@ -51,6 +51,7 @@ fn the_template_gives_a_brain_sized_mask_and_sound_held_out_slabs() {
         template: t,
         split,
         heads: Vec::new(),
+        head_share: HEAD_SHARE,
     };
     let mut rng = Rng::new(3, 0);
     let mut with_both = 0;
