@@ -24,9 +24,11 @@ function forwardSection() {
   const rows = [
     ['CPU', r.settings.cpuSize, 'unet-web (folded network, 1 thread, SIMD128)', f.unetCpu, gflop.cpu],
     ['CPU', r.settings.cpuSize, `onnxruntime-web WASM EP (numThreads ${f.ortWasm.threads ?? 1})`, f.ortWasm, gflop.cpu],
+    ['CPU, isolated', r.settings.cpuSize, 'unet-web (folded network, 1 thread: this build has no wasm threads)', f.unetCpuIsolated, gflop.cpu],
+    ['CPU, isolated', r.settings.cpuSize, `onnxruntime-web WASM EP (numThreads ${f.ortWasmThreads?.threads ?? '?'})`, f.ortWasmThreads, gflop.cpu],
     ['WebGPU', r.settings.gpuSize, 'unet-web (burn Wgpu)', f.unetWebgpu, gflop.gpu],
     ['WebGPU', r.settings.gpuSize, 'onnxruntime-web WebGPU EP', f.ortWebgpu, gflop.gpu],
-  ];
+  ].filter(([, , , x]) => x !== undefined);
   const out = [
     '| backend | size | runtime | median ms | min ms | max ms | runs | warm-up ms | GFLOP/s |',
     '|---|---|---|---:|---:|---:|---:|---:|---:|',
@@ -46,7 +48,12 @@ function forwardSection() {
   }
   if (failures.length) out.push('');
   out.push('| comparison | unet / ort (median) | goal | met? |', '|---|---:|---:|---|');
-  for (const [label, a, b] of [['CPU: unet-web (folded) vs ORT WASM EP', f.unetCpu, f.ortWasm], ['WebGPU: unet-web vs ORT WebGPU EP', f.unetWebgpu, f.ortWebgpu]]) {
+  const pairs = [
+    ['CPU, 1 thread: unet-web (folded) vs ORT WASM EP', f.unetCpu, f.ortWasm],
+    [`CPU, both pages isolated, hardwareConcurrency (${r.hardwareConcurrency ?? '?'}) threads: unet-web vs ORT WASM EP`, f.unetCpuIsolated, f.ortWasmThreads],
+    ['WebGPU: unet-web vs ORT WebGPU EP', f.unetWebgpu, f.ortWebgpu],
+  ].filter(([, a, b]) => a !== undefined && b !== undefined);
+  for (const [label, a, b] of pairs) {
     if (a.ok && b.ok) {
       const ratio = a.median_ms / b.median_ms;
       out.push(`| ${label} | **${ratio.toFixed(2)}** | ≤ ${GOAL_RATIO} | ${ratio <= GOAL_RATIO ? 'yes' : '**no**'} |`);
@@ -58,6 +65,9 @@ function forwardSection() {
   if (f.unetWebgpu.ok) out.push(`WebGPU adapter as the app reports it: ${f.unetWebgpu.adapter || '(none given)'}.`);
   if (f.ortWasm.ok) {
     out.push(`ORT WASM EP: numThreads ${f.ortWasm.threads} (set); page cross-origin isolated: ${f.ortWasm.crossOriginIsolated} (without isolation ORT cannot use threads, so its default would also be 1 here).`);
+  }
+  if (f.ortWasmThreads?.ok) {
+    out.push(`Isolated pair (both pages served with COOP and COEP): ORT WASM EP numThreads ${f.ortWasmThreads.threads} (set; its default there: ${f.ortWasmThreads.defaultThreads}), page cross-origin isolated: ${f.ortWasmThreads.crossOriginIsolated}; unet-web runs its CPU path on one thread whether or not the page is isolated.`);
   }
   if (f.unetCpu.ok) out.push(`unet-web model load (parse + build) ${ms(f.unetCpu.load_ms)} ms on the CPU; ORT session creation ${f.ortWasm.ok ? ms(f.ortWasm.loadMs) : '?'} ms.`);
   out.push('');

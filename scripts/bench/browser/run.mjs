@@ -44,14 +44,15 @@ const ONNX = {
   gpu: path.resolve(env('BENCH_ONNX_GPU', path.join(WORK, `onnx-${GPU_SIZE.label}/model.onnx`))),
 };
 
-const server = await serveMounts({
+const MOUNTS = {
   '/app/': DIST,
   '/ort/': path.join(ROOT, 'tests/e2e/node_modules/onnxruntime-web/dist'),
   '/bench/': path.join(HERE, 'page'),
   '/model/': path.dirname(MODEL),
   '/onnx-cpu/': path.dirname(ONNX.cpu),
   '/onnx-gpu/': path.dirname(ONNX.gpu),
-});
+};
+const server = await serveMounts(MOUNTS);
 const appUrl = `${server.origin}/app/`;
 const results = {
   date: new Date().toISOString(),
@@ -82,6 +83,18 @@ try {
         unetWebgpu: await timeUnet(browser.context, { appUrl, modelUrl, backend: 'webgpu', ...gpu }),
         ortWebgpu: await timeOrt(browser.context, { pageUrl: ortPage, onnxUrl: '/onnx-gpu/model.onnx', ep: 'webgpu', threads: 1, ...gpu }),
       };
+      // Both pages cross-origin isolated, ORT at navigator.hardwareConcurrency threads: the
+      // multi-core comparison (unet-web uses what its engine reports, see engineThreads).
+      const isolatedServer = await serveMounts(MOUNTS, { isolated: true });
+      try {
+        const origin = isolatedServer.origin;
+        results.forward.unetCpuIsolated = await timeUnet(browser.context, { appUrl: `${origin}/app/`, modelUrl, backend: 'cpu', ...cpu });
+        results.forward.ortWasmThreads = await timeOrt(browser.context, {
+          pageUrl: `${origin}/bench/ort.html`, onnxUrl: '/onnx-cpu/model.onnx', ep: 'wasm', threads: results.hardwareConcurrency, ...cpu,
+        });
+      } finally {
+        await isolatedServer.close();
+      }
       for (const [name, r] of Object.entries(results.forward)) {
         log(`  ${name}: ${r.ok ? `median ${r.median_ms.toFixed(1)} ms` : `failed: ${r.error}`}`);
       }

@@ -1,6 +1,8 @@
 // The benchmark's static server on 127.0.0.1: several folders under their own URL prefixes
 // (the app's dist/, onnxruntime-web's dist/, the ORT page, the exported ONNX models), so one
-// origin serves everything and the ORT page can load its .wasm files without CORS.
+// origin serves everything and the ORT page can load its .wasm files without CORS. With
+// `isolated`, every response carries COOP and COEP (as scripts/serve.sh sends them), so the pages
+// are cross-origin isolated and may use SharedArrayBuffer, hence wasm threads.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,7 +18,14 @@ const TYPES = {
 };
 
 /** Serves `mounts` ({ '/prefix/': folder }); resolves to { origin, close }. */
-export async function serveMounts(mounts) {
+export async function serveMounts(mounts, { isolated = false } = {}) {
+  const isolation = isolated
+    ? {
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
+      'cross-origin-resource-policy': 'same-origin',
+    }
+    : {};
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
     const prefix = Object.keys(mounts).find((p) => url.pathname.startsWith(p));
@@ -41,6 +50,7 @@ export async function serveMounts(mounts) {
         'content-length': stat.size,
         // Every load is a cold one: no HTTP cache between the cold-start runs.
         'cache-control': 'no-store',
+        ...isolation,
       });
       fs.createReadStream(file).pipe(res);
     });
