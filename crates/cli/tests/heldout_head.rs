@@ -30,11 +30,12 @@ fn read(path: &Path) -> Volume {
 }
 
 /// Issue 11's goals are Dice ≥ 0.94 (above deepbet's 0.936 on this head) and at most 10 mL of
-/// "brain" more than 5 mm outside the brain. With its card's threshold (0.65) and 3 mm opening
-/// the shipped model measures 0.947 and 20 mL here (BENCHMARKS.md; before them 0.923 and 75 mL;
-/// the first model 0.815 and 504 mL), so these bounds guard what it reaches, with a margin.
-const MIN_DICE: f64 = 0.935;
-const MAX_GROSS_FP_ML: f64 = 35.0;
+/// "brain" more than 5 mm outside the brain. The shipped model (fine-tuned on the real head,
+/// 2026-12-05) measures 0.956 and 9.7 mL here with exact distances (BENCHMARKS.md; before the
+/// fine-tune 0.947 and 20 mL, the first model 0.815 and 504 mL). These bounds guard that with a
+/// small margin (this test measures distance with the 3-4-5 chamfer metric, not exactly).
+const MIN_DICE: f64 = 0.95;
+const MAX_GROSS_FP_ML: f64 = 12.0;
 
 #[test]
 fn the_default_model_holds_on_a_held_out_head() {
