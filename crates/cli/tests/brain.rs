@@ -115,38 +115,43 @@ fn eval_reports_missing_and_mismatched_masks() {
     let _ = std::fs::remove_dir_all(out);
 }
 
+/// `unet train` on the MNI template and the heads at a size and batch small enough for a test,
+/// with the given base width and further flags.
+fn train_args(data: &Path, heads: &Path, out: &Path, base: &str, extra: &[&str]) -> Vec<String> {
+    let (data, heads, out) = (
+        data.to_str().unwrap(),
+        heads.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let small = ["--batch", "2", "--size", "48", "--val-per-plane", "1"];
+    [
+        "train", "--data", data, "--heads", heads, "--out", out, "--base", base,
+    ]
+    .iter()
+    .chain(&small)
+    .chain(extra)
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn run(args: Vec<String>) -> std::process::Output {
+    unet(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 #[test]
 fn train_checkpoints_resumes_and_refuses_other_settings() {
     let out = scratch("train");
     let data = data();
     let heads = root().join("data/heads");
-    let args = |epochs: &str, base: &str| -> Vec<String> {
-        [
-            "train",
-            "--data",
-            data.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--epochs",
-            epochs,
-            "--steps",
-            "2",
-            "--batch",
-            "2",
-            "--size",
-            "48",
-            "--base",
+    let args = |epochs: &str, base: &str| {
+        train_args(
+            &data,
+            &heads,
+            &out,
             base,
-            "--val-per-plane",
-            "1",
-            "--heads",
-            heads.to_str().unwrap(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+            &["--epochs", epochs, "--steps", "2"],
+        )
     };
-    let run = |a: Vec<String>| unet(&a.iter().map(String::as_str).collect::<Vec<_>>());
     let first = ok(&run(args("1", "4")));
     assert!(first.contains("epoch 1/1: loss"), "{first}");
     let state = || -> serde_json::Value {
@@ -195,37 +200,11 @@ fn train_starts_from_given_weights_and_refuses_another_width() {
     let tuned = scratch("init-tuned");
     let data = data();
     let heads = root().join("data/heads");
-    let args = |out: &Path, base: &str, lr: &str, extra: &[&str]| -> Vec<String> {
-        let mut a: Vec<String> = [
-            "train",
-            "--data",
-            data.to_str().unwrap(),
-            "--heads",
-            heads.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--epochs",
-            "1",
-            "--steps",
-            "1",
-            "--batch",
-            "2",
-            "--size",
-            "48",
-            "--base",
-            base,
-            "--lr",
-            lr,
-            "--val-per-plane",
-            "1",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        a.extend(extra.iter().map(|s| s.to_string()));
-        a
+    let args = |out: &Path, base: &str, lr: &str, extra: &[&str]| {
+        let mut a = vec!["--epochs", "1", "--steps", "1", "--lr", lr];
+        a.extend(extra);
+        train_args(&data, &heads, out, base, &a)
     };
-    let run = |a: Vec<String>| unet(&a.iter().map(String::as_str).collect::<Vec<_>>());
     ok(&run(args(&first, "4", "0.002", &[])));
     let start = first.join("last.unet.safetensors");
 

@@ -248,14 +248,24 @@ test('the three-plane view moves with a click and shows the mask in each plane',
   const indexIs = (plane, index) =>
     ctx.page.waitForFunction(([p, i]) => document.querySelector(`[data-plane=${p}]`)?.dataset.index === String(i), [plane, index]);
 
-  // To a voxel the label map labels (the brain model finds few in this small block): first the
-  // coronal pane at (i, row 24 - k) moves the axial and sagittal slices, then the axial pane at
-  // (i, row 40 - j) the coronal one.
+  // To a voxel inside the labelled region (every neighbour labelled too, so each pane shows the
+  // class colour beside the crosshair's lines, which cover the point's own row and column):
+  // first the coronal pane at (i, row 24 - k) moves the axial and sagittal slices, then the
+  // axial pane at (i, row 40 - j) the coronal one.
   const [download] = await Promise.all([ctx.page.waitForEvent('download'), byId('export-nifti').click()]);
   const labels = readNifti(fs.readFileSync(await download.path()));
-  const [nx, ny] = labels.dims;
-  const v = labels.data.findIndex((l) => l > 0);
-  assert.ok(v >= 0, 'the label map labels some voxel');
+  const [nx, ny, nz] = labels.dims;
+  const at = (i, j, k) => labels.data[i + nx * (j + ny * k)];
+  const interior = (v) => {
+    const [i, j, k] = [v % nx, Math.floor(v / nx) % ny, Math.floor(v / (nx * ny))];
+    if (i < 1 || j < 1 || k < 1 || i > nx - 2 || j > ny - 2 || k > nz - 2) return false;
+    for (const di of [-1, 0, 1]) for (const dj of [-1, 0, 1]) for (const dk of [-1, 0, 1]) {
+      if (!at(i + di, j + dj, k + dk)) return false;
+    }
+    return true;
+  };
+  const v = labels.data.findIndex((l, v) => l > 0 && interior(v));
+  assert.ok(v >= 0, 'the label map has a voxel with all its neighbours labelled');
   const [i, j, k] = [v % nx, Math.floor(v / nx) % ny, Math.floor(v / (nx * ny))];
   await click('coronal', i, 24 - k);
   await indexIs('axial', k);
@@ -265,7 +275,7 @@ test('the three-plane view moves with a click and shows the mask in each plane',
   await indexIs('coronal', j);
   assert.deepEqual(await indices(), [k, j, 32 - i]);
 
-  // Each pane shows the class colour (not grey, not the crosshair's amber) around the point.
+  // Each pane shows the class colour (not grey, not the crosshair's amber).
   for (const plane of ['axial', 'coronal', 'sagittal']) {
     await ctx.page.waitForFunction((plane) => {
       const canvas = document.querySelector(`[data-plane=${plane}]`);
@@ -278,23 +288,31 @@ test('the three-plane view moves with a click and shows the mask in each plane',
     }, plane, { timeout: 20_000, polling: 100 });
   }
 
-  // A hand edit shows in every pane through it: a dot painted in the single viewer (axial k) at
-  // (5, 5), radius 1 (i 4–7, j 34–36); a click on the axial pane there puts the crosshair at
-  // i 5, j 35: the coronal pane (i, row 24 - k) and the sagittal one (40 - j, row 24 - k) show it.
+  // A hand edit shows in the other panes: a dot painted in the single viewer (axial k) at
+  // (5, 5), radius 1, covers i 4–7, j 34–36 of slice k, which the model leaves unlabelled.
+  for (const [pi, pj] of [[4, 35], [6, 36]]) assert.equal(at(pi, pj, k), 0, `voxel ${pi},${pj},${k} unlabelled`);
   await byId('tool-brush').click();
   await setBrushSize(1);
   await stroke([[5, 5], [6, 5]]);
   await byId('tool-pan').click();
+  // A click on the axial pane there puts the crosshair at i 5, j 35; one on the coronal pane at
+  // column 6 and another axial slice k2 moves it to (6, 35, k2), so that neither pane's crosshair
+  // lines cover row 24 - k, where the dot shows: coronal column i = 4 (j 35), sagittal column
+  // 40 - j = 4 (j 36, i 6).
   await click('axial', 5, 5);
   await indexIs('coronal', 35);
+  const k2 = k >= 2 ? k - 2 : k + 2;
+  await click('coronal', 6, 24 - k2);
+  await indexIs('axial', k2);
+  assert.deepEqual(await indices(), [k2, 35, 26]);
   const colourAt = (plane, x, y) =>
     ctx.page.waitForFunction(([plane, x, y]) => {
       const canvas = document.querySelector(`[data-plane=${plane}]`);
       const [r, g, b] = canvas.getContext('2d').getImageData(x, y, 1, 1).data;
-      return r !== g || g !== b;
+      return (r !== g || g !== b) && !(r === 255 && g === 196 && b === 0);
     }, [plane, x, y], { timeout: 10_000, polling: 100 });
-  await colourAt('coronal', 6, 24 - k);
-  await colourAt('sagittal', 6, 24 - k);
+  await colourAt('coronal', 4, 24 - k);
+  await colourAt('sagittal', 4, 24 - k);
   await byId('discard-edits').click();
 
   await byId('three-planes').uncheck();
