@@ -256,8 +256,9 @@ test('the three-plane view moves with a click and shows the mask in each plane',
   const labels = readNifti(fs.readFileSync(await download.path()));
   const [nx, ny, nz] = labels.dims;
   const at = (i, j, k) => labels.data[i + nx * (j + ny * k)];
+  const voxel = (v) => [v % nx, Math.floor(v / nx) % ny, Math.floor(v / (nx * ny))];
   const interior = (v) => {
-    const [i, j, k] = [v % nx, Math.floor(v / nx) % ny, Math.floor(v / (nx * ny))];
+    const [i, j, k] = voxel(v);
     if (i < 1 || j < 1 || k < 1 || i > nx - 2 || j > ny - 2 || k > nz - 2) return false;
     for (const di of [-1, 0, 1]) for (const dj of [-1, 0, 1]) for (const dk of [-1, 0, 1]) {
       if (!at(i + di, j + dj, k + dk)) return false;
@@ -266,7 +267,7 @@ test('the three-plane view moves with a click and shows the mask in each plane',
   };
   const v = labels.data.findIndex((l, v) => l > 0 && interior(v));
   assert.ok(v >= 0, 'the label map has a voxel with all its neighbours labelled');
-  const [i, j, k] = [v % nx, Math.floor(v / nx) % ny, Math.floor(v / (nx * ny))];
+  const [i, j, k] = voxel(v);
   await click('coronal', i, 24 - k);
   await indexIs('axial', k);
   assert.deepEqual(await indices(), [k, 20, 32 - i]);
