@@ -14,4 +14,7 @@ export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/tests/wasm/webdriver.json"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-600}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
-exec cargo test --target wasm32-unknown-unknown -p unet-web --test wasm_inference "$@"
+# In the page's own profile (wasm-release), so the tests run on the very dependencies that
+# `trunk build --release` compiled (scripts/e2e.sh builds that first) and test what ships, as
+# optimised; in the test profile they were a second 10-minute build of burn for wasm.
+exec cargo test --target wasm32-unknown-unknown --profile wasm-release -p unet-web --test wasm_inference "$@"

@@ -37,9 +37,10 @@ if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
     exit 1
   fi
   log "trunk build took $(( $(date +%s) - start )) s"
-  # Default members, as `cargo test` builds them: same features, so no rebuild after the tests.
+  # The whole workspace, as `cargo test --workspace` builds it: same features, so no rebuild
+  # after the tests.
   log "cargo build (CLI)"
-  if ! cargo build; then
+  if ! cargo build --workspace; then
     log "CLI build failed"
     failed=$((failed + 1))
     summary

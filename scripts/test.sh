@@ -21,12 +21,12 @@ stage "module cycles"
 python3 scripts/checks/module_cycles.py
 
 stage "clippy (native)"
-cargo clippy --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 stage "clippy (wasm32)"
 cargo clippy --target wasm32-unknown-unknown -p unet -p unet-imaging -p unet-web -- -D warnings
 
 stage "native tests: model, imaging, CLI; PyTorch parity on CPU and on Wgpu (lavapipe)"
-cargo test
+cargo test --workspace
 
 if [ -x scripts/e2e.sh ]; then
   stage "browser tests"
