@@ -300,7 +300,7 @@ pub fn segment_all(state: AppState, export: bool) {
         &card.preprocessing,
         &card.postprocess,
     )
-    .map(|segmenter| segmenter.with_threshold(card.volume_threshold()));
+    .map(|segmenter| segmenter.with_threshold(card.foreground_threshold()));
     let mut segmenter = match segmenter {
         Ok(segmenter) => segmenter,
         Err(e) => return state.notice.set(Some(e.to_string())),

@@ -132,7 +132,7 @@ fn model(path: &Path) -> anyhow::Result<()> {
     // How a volume becomes a label map: what `unet predict` will do with this card.
     println!("volumes:       planes {}", card.volume_planes().name());
     if model.config.n_classes == 1 {
-        println!("threshold:     {}", card.volume_threshold());
+        println!("threshold:     {}", card.foreground_threshold());
     }
     if !card.postprocess.is_empty() {
         println!(

@@ -44,7 +44,7 @@ pub fn predict_volume(
         &checkpoint.card.preprocessing,
         &checkpoint.card.postprocess,
     )?
-    .with_threshold(checkpoint.card.volume_threshold());
+    .with_threshold(checkpoint.card.foreground_threshold());
     let steps = segmenter.steps(volume);
     let mut notes = BTreeSet::new();
     let mut progress = Progress::new(&input.label, steps.len());

@@ -85,10 +85,7 @@ fn the_default_model_holds_on_a_held_out_head() {
     for plane in Plane::ALL {
         let slicing = reference.slicing(plane);
         let (h, w) = slicing.shape();
-        let with_brain: Vec<usize> = (0..slicing.count())
-            .filter(|&i| slicing.extract(&truth, i).contains(&1))
-            .collect();
-        let (first, last) = (with_brain[0], *with_brain.last().unwrap());
+        let (_, first, last) = brain_extent(&reference, plane);
         for index in 0..slicing.count() {
             // Within 5 mm of the brain's first or last slice, where the reference stops is a
             // convention (BET cuts the brainstem at the field of view's edge here).
@@ -113,6 +110,57 @@ fn the_default_model_holds_on_a_held_out_head() {
     let _ = std::fs::remove_dir_all(out);
 }
 
+/// Writes slice `index` of `head` in `plane` as an 8-bit PNG named `name` in `dir`, grey levels
+/// scaled from 0 to `white` (clipped), as a viewer's export would be.
+fn write_slice_png(head: &Volume, plane: Plane, index: usize, white: f32, dir: &Path, name: &str) {
+    let slicing = head.slicing(plane);
+    let grey: Vec<u8> = slicing
+        .extract(&head.data, index)
+        .iter()
+        .map(|&v| (v.max(0.0) / white * 255.0).min(255.0) as u8)
+        .collect();
+    let (h, w) = slicing.shape();
+    std::fs::write(dir.join(name), encode_gray_png(w as u32, h as u32, &grey)).unwrap();
+}
+
+/// `unet predict` with the default model on the PNGs `names` in `dir`; returns each one's mask
+/// (`true`: brain), in order.
+fn predict_images(dir: &Path, names: &[String]) -> Vec<Vec<bool>> {
+    let masks = dir.join("masks");
+    let mut args = vec![
+        "predict".to_string(),
+        "--model".into(),
+        model().to_str().unwrap().into(),
+        "--out".into(),
+        masks.to_str().unwrap().into(),
+    ];
+    args.extend(
+        names
+            .iter()
+            .map(|n| dir.join(n).to_str().unwrap().to_string()),
+    );
+    ok(&unet(&args.iter().map(String::as_str).collect::<Vec<_>>()));
+    names
+        .iter()
+        .map(|name| {
+            let path = masks.join(name.replace(".png", ".mask.png"));
+            let mask = decode_image(&std::fs::read(path).unwrap()).unwrap();
+            mask.pixels.iter().map(|&v| v > 0.0).collect()
+        })
+        .collect()
+}
+
+/// The reference mask as 0/1, and its first and last slice holding brain in `plane`.
+fn brain_extent(brain: &Volume, plane: Plane) -> (Vec<u8>, usize, usize) {
+    let truth: Vec<u8> = brain.data.iter().map(|&v| u8::from(v > 0.5)).collect();
+    let slicing = brain.slicing(plane);
+    let with_brain: Vec<usize> = (0..slicing.count())
+        .filter(|&i| slicing.extract(&truth, i).contains(&1))
+        .collect();
+    let (first, last) = (with_brain[0], *with_brain.last().unwrap());
+    (truth, first, last)
+}
+
 /// Brain-free slices exported as 8-bit PNGs as a user would (each scaled to its own range),
 /// through the 2-D path: the held-out head's scalp above the vertex and its face. Colin27's field
 /// of view stops at the brainstem, so it has no neck; neck slices of pydeface's mean head as 2-D
@@ -125,70 +173,98 @@ fn neck_face_and_scalp_slices_as_images_show_almost_no_brain() {
     let colin_brain = read(&heads.join("colin27_brain.nii.gz"));
     let out = scratch("brain-free-slices");
     let mut names = Vec::new();
-    // (head, its brain, plane, slices relative to the brain's first (−) or last (+) slice)
-    let cases: [(&str, &Volume, &Volume, Plane, &[isize]); 2] = [
-        ("colin", &colin, &colin_brain, Plane::Axial, &[4, 7, 12]),
-        ("colin", &colin, &colin_brain, Plane::Coronal, &[5, 9, 14]),
-    ];
-    for (head_name, head, brain, plane, offsets) in cases {
-        let truth: Vec<u8> = brain.data.iter().map(|&v| u8::from(v > 0.5)).collect();
-        let slicing = head.slicing(plane);
-        let with_brain: Vec<usize> = (0..slicing.count())
-            .filter(|&i| slicing.extract(&truth, i).contains(&1))
-            .collect();
-        let (first, last) = (with_brain[0] as isize, *with_brain.last().unwrap() as isize);
+    // (plane, slices relative to the brain's first (−) or last (+) slice)
+    let cases: [(Plane, &[isize]); 2] =
+        [(Plane::Axial, &[4, 7, 12]), (Plane::Coronal, &[5, 9, 14])];
+    for (plane, offsets) in cases {
+        let (_, first, last) = brain_extent(&colin_brain, plane);
+        let slicing = colin.slicing(plane);
         for &offset in offsets {
             let index = if offset > 0 {
-                last + offset
+                last as isize + offset
             } else {
-                first + offset
+                first as isize + offset
             };
             assert!(
                 (0..slicing.count() as isize).contains(&index),
-                "{head_name} {} slice {index} is outside the volume",
+                "colin {} slice {index} is outside the volume",
                 plane.name()
             );
-            let cut = slicing.extract(&head.data, index as usize);
-            let max = cut.iter().cloned().fold(0.0f32, f32::max);
-            assert!(
-                max > 0.0,
-                "{head_name} {} slice {index} is empty",
-                plane.name()
-            );
-            let grey: Vec<u8> = cut
+            let index = index as usize;
+            let max = slicing
+                .extract(&colin.data, index)
                 .iter()
-                .map(|&v| (v.max(0.0) / max * 255.0) as u8)
-                .collect();
-            let (h, w) = slicing.shape();
-            let name = format!("{head_name}_{}_{index}.png", plane.name());
-            std::fs::write(out.join(&name), encode_gray_png(w as u32, h as u32, &grey)).unwrap();
+                .cloned()
+                .fold(0.0f32, f32::max);
+            assert!(max > 0.0, "colin {} slice {index} is empty", plane.name());
+            let name = format!("colin_{}_{index}.png", plane.name());
+            write_slice_png(&colin, plane, index, max, &out, &name);
             names.push(name);
         }
     }
-    let masks = out.join("masks");
-    let mut args = vec![
-        "predict".to_string(),
-        "--model".into(),
-        model().to_str().unwrap().into(),
-        "--out".into(),
-        masks.to_str().unwrap().into(),
-    ];
-    args.extend(
-        names
-            .iter()
-            .map(|n| out.join(n).to_str().unwrap().to_string()),
-    );
-    ok(&unet(&args.iter().map(String::as_str).collect::<Vec<_>>()));
-    for name in &names {
-        let mask =
-            decode_image(&std::fs::read(masks.join(name.replace(".png", ".mask.png"))).unwrap())
-                .unwrap();
-        let positives = mask.pixels.iter().filter(|&&v| v > 0.0).count();
+    for (name, mask) in names.iter().zip(predict_images(&out, &names)) {
+        let positives = mask.iter().filter(|&&v| v).count();
         assert!(
-            (positives as f64) < 0.01 * mask.pixels.len() as f64,
+            (positives as f64) < 0.01 * mask.len() as f64,
             "{name}: {positives} of {} pixels labelled brain",
-            mask.pixels.len()
+            mask.len()
         );
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// Issue 11's per-plane goal on single 2-D slices, the way its report measured the first model
+/// (0.94 / 0.86 / 0.88 axial / coronal / sagittal on 8-bit PNG slices of a real head): nine
+/// slices per plane over the middle 60 % of the reference brain, exported with the volume's own
+/// window, each segmented on its own as a PNG (per-slice scaling, no other plane, the card's
+/// threshold and its post-processing in 2-D). The pooled Dice of each plane must reach 0.95 on
+/// Colin27 (BET's mask): 0.967 / 0.956 / 0.955 here, where the mask at 0.5 without
+/// post-processing gave 0.960 / 0.946 / 0.943. pycortex's S1 is one adult's single scan whose
+/// neck, tongue and eyes the model takes for brain in sagittal and coronal slices: 0.964 / 0.882
+/// / 0.861 before, about 0.95 in every plane now; 0.93 guards that. scripts/bench/brain_slices.py
+/// measures the same on all three held-out heads (BENCHMARKS.md).
+#[test]
+fn slices_through_the_brain_as_images_reach_the_plane_goal() {
+    let heads = heads();
+    let out = scratch("brain-slices");
+    for (head_name, bound) in [("colin27", 0.95), ("s1_head", 0.93)] {
+        let head = read(&heads.join(format!("{head_name}.nii.gz")));
+        let brain = read(&heads.join(format!("{head_name}_brain.nii.gz")));
+        let mut sorted: Vec<f32> = head.data.clone();
+        sorted.sort_by(f32::total_cmp);
+        let white = sorted[sorted.len() * 995 / 1000];
+        for plane in Plane::ALL {
+            let (truth, first, last) = brain_extent(&brain, plane);
+            let slicing = brain.slicing(plane);
+            let indices: Vec<usize> = (0..9)
+                .map(|k| {
+                    let f = 0.2 + 0.6 * k as f64 / 8.0;
+                    (first as f64 + f * (last - first) as f64).round() as usize
+                })
+                .collect();
+            let names: Vec<String> = indices
+                .iter()
+                .map(|&i| format!("{head_name}_{}_{i}.png", plane.name()))
+                .collect();
+            for (&index, name) in indices.iter().zip(&names) {
+                write_slice_png(&head, plane, index, white, &out, name);
+            }
+            let (mut both, mut total) = (0usize, 0usize);
+            for (&index, mask) in indices.iter().zip(predict_images(&out, &names)) {
+                let reference = slicing.extract(&truth, index);
+                assert_eq!(reference.len(), mask.len());
+                for (&t, &p) in reference.iter().zip(&mask) {
+                    both += usize::from(t == 1 && p);
+                    total += usize::from(t == 1) + usize::from(p);
+                }
+            }
+            let dice = 2.0 * both as f64 / total as f64;
+            assert!(
+                dice >= bound,
+                "{head_name} {}: pooled Dice {dice:.4} over 9 slices as images (bound ≥ {bound})",
+                plane.name()
+            );
+        }
     }
     let _ = std::fs::remove_dir_all(out);
 }

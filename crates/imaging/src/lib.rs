@@ -42,7 +42,7 @@ pub use error::ImagingError;
 pub use guard::MAX_PIXELS;
 pub use labels::{slice_image, LabelVolume};
 pub use mask::{
-    display_rgba, encode_gray_png, encode_mask_png, encode_rgba_png, mask_from_logits,
+    display_rgba, encode_gray_png, encode_mask_png, encode_rgba_png, mask_above, mask_from_logits,
     overlay_rgba, Mask, DEFAULT_COLOURS,
 };
 pub use medical::{decode_file, decode_files, file_stem, orientation_codes};

@@ -85,6 +85,33 @@ pub fn mask_from_logits(logits: &[f32], classes: usize, height: usize, width: us
     }
 }
 
+/// [`mask_from_logits`] at a model card's `threshold`: a one-class model's pixel is foreground
+/// where sigmoid(logit) > `threshold` (at 0.5 exactly [`mask_from_logits`]); with more classes
+/// the threshold plays no part.
+///
+/// # Panics
+///
+/// As [`mask_from_logits`].
+pub fn mask_above(
+    logits: &[f32],
+    classes: usize,
+    height: usize,
+    width: usize,
+    threshold: f32,
+) -> Mask {
+    let mut mask = mask_from_logits(logits, classes, height, width);
+    if classes == 1 && threshold != 0.5 {
+        for (label, &logit) in mask.data.iter_mut().zip(logits) {
+            *label = u8::from(sigmoid(logit) > threshold);
+        }
+    }
+    mask
+}
+
+pub(crate) fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
 /// Encodes a mask as an 8-bit greyscale PNG.
 ///
 /// A one-class mask is written as 0/255 so it is visible in any viewer;

@@ -116,12 +116,12 @@ pub fn keep_largest_component(labels: &mut [u8], dims: [usize; 3]) {
 /// For each foreground class c, sets to c every background (0) voxel enclosed by class c:
 /// background not 6-connected to the volume's border through voxels that are not c.
 ///
-/// For a binary volume this is `scipy.ndimage.binary_fill_holes(m)` (default structure). The
-/// border is what scipy's takes it to be: every voxel with a face on the outside of the volume,
-/// i.e. index 0 or n−1 along some axis. So along an axis of size 1 or 2 every voxel is on the
-/// border, and **nothing is filled in a single slice** (dims `[w, h, 1]`): scipy run on a
-/// `(1, h, w)` array with its default 3-D structure fills nothing either. Fill a 2-D mask's
-/// holes with 2-D tools, not with this.
+/// For a binary volume this is `scipy.ndimage.binary_fill_holes(m)` (default structure) over the
+/// axes longer than one voxel: the border is every voxel at index 0 or n−1 along such an axis.
+/// So **a single slice (dims `[w, h, 1]`) is filled in 2-D**, 4-connected, as scipy fills the
+/// `(h, w)` array, which is what a 2-D mask needs (a one-slice volume run through scipy's 3-D fill
+/// would fill nothing, every voxel being on its border); along an axis of size 2, both layers are
+/// border.
 ///
 /// Several classes: scipy's fill of the mask `labels == c`, for c = 1, 2, ... in turn, changing
 /// only voxels that are still 0. A background voxel enclosed by more than one class (shells of
@@ -242,16 +242,25 @@ impl Grid {
         Grid { nx, ny, nz, len }
     }
 
-    /// Voxels with a face on the outside of the volume (index 0 or n−1 along some axis), in
+    /// Voxels with a face on the outside of the volume (index 0 or n−1 along some axis longer
+    /// than one voxel: a single slice's outside is its rim, not its two flat faces), in
     /// increasing order.
     fn border(&self) -> impl Iterator<Item = usize> {
         let (nx, ny, nz) = (self.nx, self.ny, self.nz);
+        let end = |i: usize, n: usize| n > 1 && (i == 0 || i + 1 == n);
         (0..nz * ny).flat_map(move |row| {
             let (y, z) = (row % ny, row / ny);
             let start = row * nx;
-            // A row inside the y-z faces touches the outside only at its two ends.
-            let whole = y == 0 || y + 1 == ny || z == 0 || z + 1 == nz || nx <= 2;
-            (start..start + nx).step_by(if whole { 1 } else { nx - 1 })
+            // A row inside the y-z faces touches the outside only at its two ends (a row of
+            // one voxel, only if x is an axis of the volume at all).
+            let (first, step) = if end(y, ny) || end(z, nz) || (nx == 2) {
+                (start, 1)
+            } else if nx > 2 {
+                (start, nx - 1)
+            } else {
+                (start + nx, 1)
+            };
+            (first..start + nx).step_by(step)
         })
     }
 
@@ -414,17 +423,28 @@ mod tests {
     }
 
     #[test]
-    fn a_single_slice_fills_nothing_as_in_scipy() {
-        // scipy.ndimage.binary_fill_holes on a (1, 5, 5) array: every voxel is on the border.
+    fn a_single_slice_is_filled_in_2d() {
+        // scipy.ndimage.binary_fill_holes on the (5, 5) array: the ring's inside is a hole.
         let (mut data, dims) = vol(&[&["11111", "1...1", "1...1", "1...1", "11111"]]);
-        let before = data.clone();
+        let ring = data.clone();
         fill_holes(&mut data, dims);
-        assert_eq!(data, before);
-        // Two slices: both are border too.
-        let mut two = [before.clone(), before.clone()].concat();
-        let copy = two.clone();
+        assert!(data.iter().all(|&v| v == 1));
+        // A gap in the ring opens it: 4-connected, a diagonal step does not.
+        let (mut open, dims) = vol(&[&["11.11", "1...1", "11111"]]);
+        let before = open.clone();
+        fill_holes(&mut open, dims);
+        assert_eq!(open, before);
+        // Two slices: both layers are border, as in scipy's 3-D fill.
+        let mut two = [ring.clone(), ring.clone()].concat();
         fill_holes(&mut two, [5, 5, 2]);
-        assert_eq!(two, copy);
+        assert_eq!(two, [ring.clone(), ring].concat());
+        // A single row or column is 1-D: a gap between two runs is enclosed.
+        let mut row = vec![1, 0, 0, 1];
+        fill_holes(&mut row, [4, 1, 1]);
+        assert_eq!(row, [1, 1, 1, 1]);
+        let mut column = vec![1, 0, 1, 0];
+        fill_holes(&mut column, [1, 4, 1]);
+        assert_eq!(column, [1, 1, 1, 0]);
     }
 
     #[test]
@@ -567,14 +587,15 @@ mod tests {
                 [1.0; 3],
             );
         }
-        // A line along each axis: components along it, no holes.
+        // A line along each axis is 1-D: components along it, and a gap between two runs is a
+        // hole, as scipy fills the 1-D array; an end left open is not.
         for dims in [[6, 1, 1], [1, 6, 1], [1, 1, 6]] {
             let mut line = vec![1, 0, 1, 1, 0, 1];
             keep_largest_component(&mut line, dims);
             assert_eq!(line, [0, 0, 1, 1, 0, 0]);
-            let mut line = vec![1, 0, 1, 1, 0, 1];
+            let mut line = vec![1, 0, 1, 1, 0, 0];
             fill_holes(&mut line, dims);
-            assert_eq!(line, [1, 0, 1, 1, 0, 1]);
+            assert_eq!(line, [1, 1, 1, 1, 0, 0]);
         }
         let mut one = vec![3];
         apply(

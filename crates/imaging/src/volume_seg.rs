@@ -10,7 +10,7 @@
 
 use crate::error::ImagingError;
 use crate::labels::{slice_image, LabelVolume};
-use crate::mask::mask_from_logits;
+use crate::mask::{mask_above, sigmoid};
 use crate::nifti::Volume;
 use crate::normalize::{volume_normalization, Normalization};
 use crate::postprocess::{apply, PostStep};
@@ -177,12 +177,7 @@ impl VolumeSegmenter {
             )));
         }
         if self.choice != PlaneChoice::All {
-            let mut mask = mask_from_logits(logits, classes, height, width);
-            if classes == 1 && self.threshold != 0.5 {
-                for (label, &logit) in mask.data.iter_mut().zip(logits) {
-                    *label = u8::from(sigmoid(logit) > self.threshold);
-                }
-            }
+            let mask = mask_above(logits, classes, height, width, self.threshold);
             self.labels.store(&slicing, index, &mask.data);
             return Ok(());
         }
@@ -254,10 +249,6 @@ impl VolumeSegmenter {
         apply(&self.postprocess, &mut self.labels.data, dims, spacing);
         self.labels
     }
-}
-
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 /// Softmax of class `c` at pixel `p` of channel-major logits.

@@ -74,14 +74,15 @@ pub struct ModelCard {
     /// for the three planes' probabilities averaged; if any.
     #[serde(default)]
     pub plane: Option<String>,
-    /// 3-D post-processing of volume label maps (`{"opening": {"radius_mm": R}}`,
-    /// `largest_component`, `fill_holes`), in order. Declared by the model, so that other
-    /// models' label maps are left as predicted.
+    /// Post-processing of label maps (`{"opening": {"radius_mm": R}}`, `largest_component`,
+    /// `fill_holes`), in order: in 3-D on a volume's label map, in 2-D on the mask of an image
+    /// segmented on its own (taken at 1 mm per pixel, the scale the models are trained at).
+    /// Declared by the model, so that other models' masks are left as predicted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub postprocess: Vec<PostStep>,
-    /// For a one-output (sigmoid) model's volumes: the mean foreground probability over the
-    /// planes run that a voxel needs (0.5 if absent). Chosen with the card's post-processing
-    /// (scripts/bench/brain_postprocess_cv.py for the brain model).
+    /// For a one-output (sigmoid) model: the foreground probability a pixel needs, or for a
+    /// volume the mean over the planes run that a voxel needs (0.5 if absent). Chosen with the
+    /// card's post-processing (scripts/bench/brain_postprocess_cv.py for the brain model).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
     /// Measured figures, e.g. `"dice_heldout": 0.97`.
@@ -179,9 +180,9 @@ impl ModelCard {
         Ok(())
     }
 
-    /// The mean foreground probability a one-output model's voxel needs (the card's
+    /// The foreground probability a one-output model's pixel or voxel needs (the card's
     /// `threshold`, else 0.5).
-    pub fn volume_threshold(&self) -> f32 {
+    pub fn foreground_threshold(&self) -> f32 {
         self.threshold.unwrap_or(0.5) as f32
     }
 
@@ -241,11 +242,11 @@ mod tests {
     fn threshold_and_opening_are_checked() {
         let config = UNetConfig::new(1, 1);
         let mut card = ModelCard::for_bare_checkpoint("m.pth", &config);
-        assert_eq!(card.volume_threshold(), 0.5);
+        assert_eq!(card.foreground_threshold(), 0.5);
         card.threshold = Some(0.65);
         card.postprocess = vec![PostStep::Opening { radius_mm: 4.0 }];
         assert!(card.check_against(&config).is_ok());
-        assert_eq!(card.volume_threshold(), 0.65);
+        assert_eq!(card.foreground_threshold(), 0.65);
         for bad in [0.0, 1.0, -0.2, f64::NAN] {
             card.threshold = Some(bad);
             let err = card.check_against(&config).unwrap_err().to_string();

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use unet_imaging::{mask_from_logits, to_planes, Image, ImagingError, Mask, Normalization};
+use unet_imaging::{mask_above, to_planes, Image, ImagingError, Mask, Normalization};
 
 use crate::card::ModelCard;
 use crate::checkpoint::MAX_CLASSES;
@@ -45,6 +45,12 @@ impl SegmentError {
 
 /// Segments `image` with `runner`, scaled by `scaling` or else by the card's rule, awaiting
 /// `pause()` between the network's blocks (see [`Runner::logits_pausing`]).
+///
+/// The mask is taken at the card's `threshold`. An image segmented on its own (no `scaling`)
+/// then gets the card's `postprocess` in 2-D, at 1 mm per pixel: on a single slice of a head,
+/// the brain model's opening and largest component drop the neck, tongue and eyes that no 3-D
+/// context rules out (scripts/bench/brain_slices.py measures it). A volume's slice (`scaling`
+/// given) is left as predicted: its volume is post-processed in 3-D once all slices are in.
 pub async fn segment_pausing<F: Future<Output = ()>>(
     card: &ModelCard,
     runner: &Runner,
@@ -52,8 +58,11 @@ pub async fn segment_pausing<F: Future<Output = ()>>(
     scaling: Option<&Normalization>,
     pause: impl Fn() -> F,
 ) -> Result<Segmented, SegmentError> {
-    let scaling = scaling.unwrap_or(&card.preprocessing);
-    let planes = to_planes(image, runner.config().n_channels, scaling)?;
+    let planes = to_planes(
+        image,
+        runner.config().n_channels,
+        scaling.unwrap_or(&card.preprocessing),
+    )?;
     let logits = runner
         .logits_pausing(
             &planes.data,
@@ -66,7 +75,18 @@ pub async fn segment_pausing<F: Future<Output = ()>>(
     if !(1..=MAX_CLASSES).contains(&logits.classes) {
         return Err(SegmentError::Classes(logits.classes));
     }
-    let mask = mask_from_logits(&logits.data, logits.classes, logits.height, logits.width);
+    let threshold = card.foreground_threshold();
+    let mut mask = mask_above(
+        &logits.data,
+        logits.classes,
+        logits.height,
+        logits.width,
+        threshold,
+    );
+    if scaling.is_none() && !card.postprocess.is_empty() {
+        let dims = [logits.width, logits.height, 1];
+        unet_imaging::postprocess(&card.postprocess, &mut mask.data, dims, [1.0; 3]);
+    }
     Ok(Segmented {
         logits,
         mask,
@@ -92,7 +112,7 @@ mod tests {
     use crate::checkpoint::{tensors_of, Checkpoint};
     use crate::inference::cpu_device;
     use crate::model::UNetConfig;
-    use unet_imaging::{decode_image, BitDepth, Channels};
+    use unet_imaging::{decode_image, mask_from_logits, BitDepth, Channels};
 
     fn model(channels: usize, classes: usize) -> Checkpoint {
         let config = UNetConfig::new(channels, classes).with_base_channels(2);
@@ -124,6 +144,53 @@ mod tests {
         assert_eq!((out.logits.classes, out.logits.height), (3, 33));
         let want = mask_from_logits(&out.logits.data, 3, 33, 40);
         assert_eq!(out.mask, want);
+    }
+
+    #[test]
+    fn an_image_on_its_own_is_post_processed_as_its_card_says_a_volume_slice_is_not() {
+        let mut checkpoint = model(1, 1);
+        let runner = Runner::folded(&checkpoint).unwrap();
+        let image = grey(48, 40);
+        let plain = segment(&checkpoint.card, &runner, &image).unwrap();
+        // A threshold at the median probability leaves the untrained net's mask in pieces.
+        let mut probabilities: Vec<f32> = plain
+            .logits
+            .data
+            .iter()
+            .map(|&x| 1.0 / (1.0 + (-x).exp()))
+            .collect();
+        probabilities.sort_by(f32::total_cmp);
+        let median = probabilities[probabilities.len() / 2];
+        checkpoint.card.threshold = Some(f64::from(median));
+        checkpoint.card.postprocess = vec![
+            unet_imaging::PostStep::LargestComponent,
+            unet_imaging::PostStep::FillHoles,
+        ];
+        let thresholded = mask_above(&plain.logits.data, 1, 40, 48, median);
+        let mut expected = thresholded.clone();
+        unet_imaging::postprocess(
+            &checkpoint.card.postprocess,
+            &mut expected.data,
+            [48, 40, 1],
+            [1.0; 3],
+        );
+        assert_ne!(
+            expected, thresholded,
+            "nothing to post-process: the test proves nothing"
+        );
+
+        let alone = segment(&checkpoint.card, &runner, &image).unwrap();
+        assert_eq!(alone.mask, expected);
+        let scaling = checkpoint.card.preprocessing.clone();
+        let slice = crate::runner::finish_ready(segment_pausing(
+            &checkpoint.card,
+            &runner,
+            &image,
+            Some(&scaling),
+            || std::future::ready(()),
+        ))
+        .unwrap();
+        assert_eq!(slice.mask, thresholded);
     }
 
     #[test]
