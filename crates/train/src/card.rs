@@ -38,7 +38,7 @@ pub fn brain_card(command: &str, state: &State, record: Option<&EpochRecord>) ->
     );
     extra.insert(
         "input_policy".into(),
-        text(&format!("one greyscale 2-D slice, any plane, any in-plane orientation, any size of at least 16×16 (trained at about 1 mm per pixel, scale 0.6–2×), scaled by its own 0.5–99.5 percentiles; RGB is converted to grey. A volume (NIfTI, DICOM series) is scaled by the whole volume's percentiles, cut in all three planes whose probabilities are averaged (`plane`: all), and a voxel is brain where the mean probability is above {THRESHOLD} (`threshold`); the label map is opened by a {OPENING_MM} mm ball, keeps its largest connected component and has its holes filled (`postprocess`). Threshold and radius were chosen on three held-out heads (scripts/bench/brain_postprocess_cv.py)")),
+        text(&format!("one greyscale 2-D slice, any plane, any in-plane orientation, any size of at least 16×16 (trained at about 1 mm per pixel, scale 0.6–2×), scaled by its own 0.5–99.5 percentiles; RGB is converted to grey; a pixel is brain where its probability is above {THRESHOLD} (`threshold`), and the mask of an image segmented on its own is opened by a {OPENING_MM} mm disc (at 1 mm per pixel), keeps its largest connected component and has its holes filled, in 2-D (`postprocess`). A volume (NIfTI, DICOM series) is scaled by the whole volume's percentiles, cut in all three planes whose probabilities are averaged (`plane`: all), a voxel is brain where the mean probability is above the same threshold, and the same post-processing runs in 3-D on the label map. Threshold and radius were chosen on three held-out heads (scripts/bench/brain_postprocess_cv.py)")),
     );
     extra.insert(
         "limitations".into(),
