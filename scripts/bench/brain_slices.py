@@ -2,7 +2,11 @@
 """Brain extraction on single 2-D slices, as a user who drops PNG slices of a head gets it.
 
     .venv/bin/python scripts/bench/brain_slices.py [--unet BIN] [--model MODEL] [--per-plane N]
-                                                   [--json OUT.json] [HEAD REFERENCE ...]
+                                                   [--span F] [--json OUT.json] [--work DIR]
+                                                   [HEAD REFERENCE ...]
+
+(.venv and the heads: scripts/data/fetch_heads.sh; the binary: cargo build --profile
+release-native -p unet-cli.)
 
 `brain_peers.py` measures volumes: whole-volume intensity scaling, three planes fused and 3-D
 post-processing. A slice exported as an 8-bit PNG gets none of that: `unet predict` scales it by
