@@ -9,7 +9,7 @@ mod common;
 
 use common::{ok, root, scratch, unet};
 use std::path::{Path, PathBuf};
-use unet_imaging::{decode_image, decode_nifti, encode_gray_png, Plane, Volume};
+use unet_imaging::{decode_image, decode_nifti, encode_gray_png, Plane, Slicing, Volume};
 use unet_train::template::chamfer_distance;
 
 fn heads() -> PathBuf {
@@ -55,7 +55,7 @@ fn the_default_model_holds_on_a_held_out_head() {
     let reference = read(&heads.join("colin27_brain.nii.gz"));
     assert_eq!(labels.dims, reference.dims);
     let predicted: Vec<u8> = labels.data.iter().map(|&v| u8::from(v > 0.0)).collect();
-    let truth: Vec<u8> = reference.data.iter().map(|&v| u8::from(v > 0.0)).collect();
+    let truth = brain_of(&reference);
     let both = predicted
         .iter()
         .zip(&truth)
@@ -85,7 +85,7 @@ fn the_default_model_holds_on_a_held_out_head() {
     for plane in Plane::ALL {
         let slicing = reference.slicing(plane);
         let (h, w) = slicing.shape();
-        let (_, first, last) = brain_extent(&reference, plane);
+        let (first, last) = brain_extent(&truth, &slicing);
         for index in 0..slicing.count() {
             // Within 5 mm of the brain's first or last slice, where the reference stops is a
             // convention (BET cuts the brainstem at the field of view's edge here).
@@ -150,15 +150,17 @@ fn predict_images(dir: &Path, names: &[String]) -> Vec<Vec<bool>> {
         .collect()
 }
 
-/// The reference mask as 0/1, and its first and last slice holding brain in `plane`.
-fn brain_extent(brain: &Volume, plane: Plane) -> (Vec<u8>, usize, usize) {
-    let truth: Vec<u8> = brain.data.iter().map(|&v| u8::from(v > 0.5)).collect();
-    let slicing = brain.slicing(plane);
+/// A reference mask as 0/1.
+fn brain_of(reference: &Volume) -> Vec<u8> {
+    reference.data.iter().map(|&v| u8::from(v > 0.5)).collect()
+}
+
+/// The first and last slice of `slicing` that hold brain in `truth` (0/1).
+fn brain_extent(truth: &[u8], slicing: &Slicing) -> (usize, usize) {
     let with_brain: Vec<usize> = (0..slicing.count())
-        .filter(|&i| slicing.extract(&truth, i).contains(&1))
+        .filter(|&i| slicing.extract(truth, i).contains(&1))
         .collect();
-    let (first, last) = (with_brain[0], *with_brain.last().unwrap());
-    (truth, first, last)
+    (with_brain[0], *with_brain.last().unwrap())
 }
 
 /// Brain-free slices exported as 8-bit PNGs as a user would (each scaled to its own range),
@@ -176,9 +178,10 @@ fn neck_face_and_scalp_slices_as_images_show_almost_no_brain() {
     // (plane, slices relative to the brain's first (−) or last (+) slice)
     let cases: [(Plane, &[isize]); 2] =
         [(Plane::Axial, &[4, 7, 12]), (Plane::Coronal, &[5, 9, 14])];
+    let truth = brain_of(&colin_brain);
     for (plane, offsets) in cases {
-        let (_, first, last) = brain_extent(&colin_brain, plane);
         let slicing = colin.slicing(plane);
+        let (first, last) = brain_extent(&truth, &slicing);
         for &offset in offsets {
             let index = if offset > 0 {
                 last as isize + offset
@@ -233,9 +236,10 @@ fn slices_through_the_brain_as_images_reach_the_plane_goal() {
         let mut sorted: Vec<f32> = head.data.clone();
         sorted.sort_by(f32::total_cmp);
         let white = sorted[sorted.len() * 995 / 1000];
+        let truth = brain_of(&brain);
         for plane in Plane::ALL {
-            let (truth, first, last) = brain_extent(&brain, plane);
             let slicing = brain.slicing(plane);
+            let (first, last) = brain_extent(&truth, &slicing);
             let indices: Vec<usize> = (0..9)
                 .map(|k| {
                     let f = 0.2 + 0.6 * k as f64 / 8.0;

@@ -251,14 +251,12 @@ impl Grid {
         (0..nz * ny).flat_map(move |row| {
             let (y, z) = (row % ny, row / ny);
             let start = row * nx;
-            // A row inside the y-z faces touches the outside only at its two ends (a row of
-            // one voxel, only if x is an axis of the volume at all).
-            let (first, step) = if end(y, ny) || end(z, nz) || (nx == 2) {
-                (start, 1)
-            } else if nx > 2 {
-                (start, nx - 1)
-            } else {
-                (start + nx, 1)
+            // A row inside the y-z faces touches the outside only at its two ends, and not at
+            // all when it is one voxel long (x is then no axis of the volume).
+            let (first, step) = match nx {
+                _ if end(y, ny) || end(z, nz) => (start, 1),
+                1 => (start + 1, 1),
+                n => (start, n - 1),
             };
             (first..start + nx).step_by(step)
         })
