@@ -28,6 +28,8 @@ apt_install() {
 rust_targets() {
   rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
   rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+  # The threaded module rebuilds std with atomics (scripts/build-threads.sh).
+  rustup component list --installed | grep -qx rust-src || rustup component add rust-src
 }
 
 # wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock, or the JS glue breaks.

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::batch;
-use crate::engine::{BackendKind, EngineHome};
+use crate::engine::{BackendKind, EngineHome, ThreadsInfo};
 use crate::state::{use_state, AppState, ItemState, ModelStatus, Offline};
 
 /// `[data-testid=status]`: `data-state` is loading | idle | running | done | error.
@@ -110,29 +110,37 @@ pub fn BackendBadge() -> impl IntoView {
 }
 
 /// `[data-testid=engine-threads]`: where inference runs and on how many threads, and why
-/// (`data-home` is worker | page, `data-threads` the count).
+/// (`data-home` is worker | page, `data-threads` the CPU path's count).
 #[component]
 fn EngineThreads() -> impl IntoView {
     let state = use_state();
     let home = move || state.engine.with(|e| e.as_ref().map(|e| e.home().clone()));
+    let threads = move || {
+        state
+            .backend
+            .with(|b| b.as_ref().and_then(|b| b.threads.clone()))
+    };
     let word = move || match home() {
         Some(EngineHome::Worker) => "worker",
         Some(EngineHome::Page { .. }) => "page",
         None => "",
     };
-    let text = move || match home() {
-        Some(EngineHome::Worker) => {
-            "Inference: 1 thread, in a Web Worker, so the page stays responsive (this build \
-             has no wasm threads)"
-                .to_string()
+    let count = move || threads().map_or(1, |t| t.count).to_string();
+    let text = move || match (home(), threads()) {
+        (Some(EngineHome::Worker), Some(ThreadsInfo { count, why })) => format!(
+            "Inference: {count} thread{}, in a Web Worker, so the page stays responsive ({why})",
+            if count == 1 { "" } else { "s" }
+        ),
+        (Some(EngineHome::Worker), None) => {
+            "Inference: on the GPU, driven from a Web Worker, so the page stays responsive".into()
         }
-        Some(EngineHome::Page { reason }) => format!(
+        (Some(EngineHome::Page { reason }), _) => format!(
             "Inference: 1 thread, on the page's own thread, pausing between steps ({reason})"
         ),
-        None => String::new(),
+        (None, _) => String::new(),
     };
     view! {
-        <p class="engine-threads" data-testid="engine-threads" data-home=word data-threads="1">
+        <p class="engine-threads" data-testid="engine-threads" data-home=word data-threads=count>
             {text}
         </p>
     }

@@ -111,7 +111,9 @@ async fn serve_here(
     mut requests: mpsc::UnboundedReceiver<Request>,
 ) -> BackendInfo {
     let (device, info) = backend::open(webgpu).await;
-    let mut engine = Engine::new(device, info.clone());
+    let mut engine = Engine::new(device, info);
+    engine.start_cpu_threads().await;
+    let info = engine.backend().clone();
     wasm_bindgen_futures::spawn_local(async move {
         // The asker may have gone away (page navigating); nothing to do then.
         while let Some(request) = requests.next().await {

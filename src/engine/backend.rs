@@ -4,12 +4,15 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
+use super::ThreadsInfo;
+
 /// Which of the two backends is in use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BackendKind {
     /// burn's Wgpu backend on the browser's WebGPU.
     WebGpu,
-    /// The CPU: the folded network (`unet::cpu`; in wasm: one thread, SIMD128).
+    /// The CPU: the folded network (`unet::cpu`; in wasm: SIMD128, on wasm threads where the
+    /// page allows them, see [`super::threads`]).
     Cpu,
 }
 
@@ -24,6 +27,9 @@ pub struct BackendInfo {
     pub fallback_reason: Option<String>,
     /// The largest GPU buffer the adapter allows, when on WebGPU and known.
     pub max_buffer_bytes: Option<u64>,
+    /// The CPU path's threads, once it has run (or is the backend).
+    #[serde(default)]
+    pub threads: Option<ThreadsInfo>,
 }
 
 /// What the browser said about its WebGPU adapter before burn opened it.
@@ -43,6 +49,7 @@ impl BackendInfo {
             adapter: String::new(),
             fallback_reason: Some(reason.into()),
             max_buffer_bytes: None,
+            threads: None,
         }
     }
 
@@ -74,6 +81,7 @@ pub async fn open(webgpu: Result<AdapterProbe, String>) -> (Device, BackendInfo)
                 adapter: probe.description,
                 fallback_reason: None,
                 max_buffer_bytes: probe.max_buffer_bytes,
+                threads: None,
             },
         ),
         Err(e) => (

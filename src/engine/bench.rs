@@ -1,6 +1,6 @@
 //! Timing the app's own forward pass, for the browser benchmark (`scripts/bench/browser.sh`).
 //!
-//! Builds the model as [`super::Engine`] does and runs it through [`Runner::logits_pausing`],
+//! Builds the model as [`super::Engine`] does and runs it through [`unet::Runner::logits_pausing`],
 //! the step every segmentation goes through, so a faster inference path shows up here unchanged.
 //! It does not pause between blocks, as the engine in its Web Worker does not
 //! ([`crate::platform::yield_now`] returns at once there): the pauses only ever served a page
@@ -10,7 +10,9 @@
 //! as the app must before it can draw a mask.
 
 use burn::tensor::Device;
-use unet::{Checkpoint, Runner, UNetConfig};
+use unet::{Checkpoint, UNetConfig};
+
+use super::{runner_on, CpuThreads, ThreadsInfo};
 
 use crate::platform::{now_ms, yield_now};
 
@@ -27,7 +29,9 @@ pub struct ForwardTimes {
     pub bilinear: bool,
     /// Learnable parameters.
     pub parameters: usize,
-    /// Parsing the file and building the net on the device.
+    /// The CPU path's threads (`None` on WebGPU).
+    pub threads: Option<ThreadsInfo>,
+    /// Parsing the file and building the net on the device (and starting the CPU threads).
     pub load_ms: f64,
     /// The untimed first pass at the benchmark size (on WebGPU it compiles the kernels).
     pub warmup_ms: f64,
@@ -35,8 +39,9 @@ pub struct ForwardTimes {
     pub times_ms: Vec<f64>,
 }
 
-/// Loads `bytes` (any checkpoint the app accepts) on `device` and times one warm-up plus
-/// `runs` forward passes on a fixed `height`×`width` input.
+/// Loads `bytes` (any checkpoint the app accepts) on `device`, as the engine would here (on the
+/// CPU, on the threads it may use where this runs), and times one warm-up plus `runs` forward
+/// passes on a fixed `height`×`width` input.
 pub async fn time_forward(
     bytes: &[u8],
     source: &str,
@@ -47,7 +52,8 @@ pub async fn time_forward(
 ) -> Result<ForwardTimes, String> {
     let start = now_ms();
     let checkpoint = Checkpoint::from_bytes(bytes, source).map_err(|e| e.to_string())?;
-    let runner = Runner::on_device(&checkpoint, device).map_err(|e| e.to_string())?;
+    let mut threads = CpuThreads::default();
+    let runner = runner_on(&mut threads, &checkpoint, device).await?;
     let load_ms = now_ms() - start;
     let UNetConfig {
         n_channels,
@@ -77,6 +83,7 @@ pub async fn time_forward(
         base_channels,
         bilinear,
         parameters: checkpoint.parameter_count(),
+        threads: threads.info(),
         load_ms,
         warmup_ms,
         times_ms,
@@ -97,6 +104,11 @@ mod tests {
         assert_eq!(times.times_ms.len(), 3);
         assert!(times.times_ms.iter().all(|t| *t >= 0.0));
         assert_eq!((times.n_channels, times.n_classes), (1, 1));
+        assert_eq!(
+            times.threads.map(|t| t.count),
+            Some(1),
+            "the CPU path reports its threads"
+        );
         assert!(times.parameters > 0);
     }
 

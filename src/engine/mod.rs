@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod bench;
 mod pipeline;
+mod threads;
 // Only the worker's messages use it; natively it is compiled for its tests.
 #[cfg(any(target_arch = "wasm32", test))]
 mod wire;
@@ -23,6 +24,7 @@ mod worker;
 pub use actor::{EngineHandle, EngineHome};
 pub use backend::{AdapterProbe, BackendInfo, BackendKind};
 pub use pipeline::{Segmentation, Timings};
+pub use threads::ThreadsInfo;
 #[cfg(target_arch = "wasm32")]
 pub use worker::serve as serve_in_worker;
 
@@ -31,6 +33,7 @@ use std::sync::Arc;
 use burn::tensor::Device;
 use pipeline::Prepared;
 use serde::{Deserialize, Serialize};
+pub use threads::CpuThreads;
 use unet::{Checkpoint, ModelCard, Runner, SegmentError, UNetConfig};
 use unet_imaging::{Image, Normalization};
 
@@ -79,10 +82,26 @@ fn largest_buffer_bytes(config: &UNetConfig, height: usize, width: usize) -> u64
         .fold(1u64, |bytes, n| bytes.saturating_mul(n as u64))
 }
 
+/// The checkpoint's network on `device`: the folded network on `threads` (started the first
+/// time) on the CPU, burn's module on any other device.
+async fn runner_on(
+    threads: &mut CpuThreads,
+    checkpoint: &Checkpoint,
+    device: &Device,
+) -> Result<Runner, String> {
+    if *device == unet::inference::cpu_device() {
+        threads.start().await;
+        threads.runner(checkpoint)
+    } else {
+        Runner::module(checkpoint, device).map_err(|e| e.to_string())
+    }
+}
+
 /// Owns the device and the current model; does one thing at a time.
 pub struct Engine {
     device: Device,
     backend: BackendInfo,
+    threads: CpuThreads,
     model: Option<Loaded>,
 }
 
@@ -92,8 +111,28 @@ impl Engine {
         Self {
             device,
             backend,
+            threads: CpuThreads::default(),
             model: None,
         }
+    }
+
+    /// Starts the CPU path's threads if the backend is the CPU (see [`threads`]), so that the
+    /// backend says how many there are before the first model.
+    pub async fn start_cpu_threads(&mut self) {
+        if self.backend.kind == BackendKind::Cpu {
+            self.cpu_threads().await;
+        }
+    }
+
+    async fn cpu_threads(&mut self) {
+        self.threads.start().await;
+        self.backend.threads = self.threads.info();
+    }
+
+    async fn runner(&mut self, checkpoint: &Checkpoint, device: &Device) -> Result<Runner, String> {
+        let runner = runner_on(&mut self.threads, checkpoint, device).await;
+        self.backend.threads = self.threads.info();
+        runner
     }
 
     /// The backend currently in use.
@@ -166,8 +205,9 @@ impl Engine {
 
     /// Builds the network on the current device and runs it once on zeros; returns it and the
     /// warm-up time.
-    async fn build_and_warm(&self, checkpoint: &Checkpoint) -> Result<(Runner, f64), String> {
-        let runner = Runner::on_device(checkpoint, &self.device).map_err(|e| e.to_string())?;
+    async fn build_and_warm(&mut self, checkpoint: &Checkpoint) -> Result<(Runner, f64), String> {
+        let device = self.device.clone();
+        let runner = self.runner(checkpoint, &device).await?;
         yield_now().await;
         let start = now_ms();
         let c = checkpoint.config.n_channels;
@@ -189,23 +229,29 @@ impl Engine {
         &mut self,
         prepared: Option<Result<Prepared, SegmentError>>,
     ) -> Result<Segmentation, String> {
-        let (Some(loaded), Some(prepared)) = (&mut self.model, prepared) else {
+        let (Some(loaded), Some(prepared)) = (&self.model, prepared) else {
             return Err("no model is loaded yet".into());
         };
         let config = loaded.checkpoint.config;
         let prepared = prepared.map_err(|e| e.to_string())?;
         yield_now().await;
 
-        let cpu = unet::inference::cpu_device();
         let (height, width) = prepared.size();
         let needed = largest_buffer_bytes(&config, height, width);
         let limit = self.backend.max_buffer_bytes;
-        let card = &loaded.checkpoint.card;
         if !loaded.runner.is_cpu() && limit.is_some_and(|max| needed > max) {
             if loaded.cpu_runner.is_none() {
-                let runner = Runner::on_device(&loaded.checkpoint, &cpu);
-                loaded.cpu_runner = Some(runner.map_err(|e| e.to_string())?);
+                // Out of `self` while the CPU copy is built (which may start the CPU threads).
+                let mut taken = self.model.take().ok_or("no model is loaded yet")?;
+                let built = self
+                    .runner(&taken.checkpoint, &unet::inference::cpu_device())
+                    .await;
+                let built = built.map(|runner| taken.cpu_runner = Some(runner));
+                self.model = Some(taken);
+                built?;
             }
+            let loaded = self.model.as_ref().ok_or("no model is loaded yet")?;
+            let card = &loaded.checkpoint.card;
             let runner = loaded.cpu_runner.as_ref().ok_or("no CPU model")?;
             let mut result = pipeline::infer(card, runner, prepared)
                 .await
@@ -218,7 +264,7 @@ impl Engine {
             return Ok(result);
         }
 
-        match pipeline::infer(card, &loaded.runner, prepared.clone()).await {
+        match pipeline::infer(&loaded.checkpoint.card, &loaded.runner, prepared.clone()).await {
             Ok(segmentation) => Ok(segmentation),
             Err(e) if e.is_device() && !loaded.runner.is_cpu() => {
                 // A GPU that fails mid-session (lost device, out of memory) should not end the

@@ -12,3 +12,19 @@ self.onmessage = async (event) => {
     self.postMessage({ kind: 'failed', error: String((error && error.message) || error) });
   }
 };
+
+// The CPU path on `threads` threads (src/engine/threads/): the threaded module of
+// crates/engine-threads (built into threads/ by scripts/build-threads.sh), whose rayon pool is
+// one worker per thread sharing its memory. The engine calls this, from this worker only, the
+// first time it runs on the CPU of a cross-origin isolated page; it resolves to the module.
+// A module has one pool: later calls get the first call's.
+let threadsStarted;
+self.unetStartThreads = (threads) => {
+  threadsStarted ??= (async () => {
+    const module = await import('./threads/unet_engine_threads.js');
+    await module.default();
+    await module.initThreadPool(threads);
+    return module;
+  })();
+  return threadsStarted;
+};

@@ -6,7 +6,6 @@ pub mod download;
 pub mod fetch;
 pub mod files;
 pub mod gpu;
-pub mod libc;
 pub mod offline;
 pub mod panic;
 

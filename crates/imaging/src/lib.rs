@@ -30,6 +30,10 @@ mod stats;
 #[cfg(test)]
 mod test_support;
 mod volume_seg;
+// openjp2's C library calls, which wasm32-unknown-unknown lacks: for every wasm module that
+// links this crate (the page's and the threaded engine's alike).
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod wasm_libc;
 
 pub use decode::decode_image;
 pub use decoded::{Content, Decoded, DecodedGroup, FileInfo, Window};

@@ -11,7 +11,7 @@ use burn::tensor::Device;
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::cpu::CpuUNet;
-use crate::inference::{InferenceError, Logits};
+use crate::inference::{check_input, InferenceError, Logits};
 use crate::model::{UNet, UNetConfig};
 use crate::tiles::{predict_tiled, Frame, Tiling};
 
@@ -23,6 +23,23 @@ enum Net {
     Folded(Box<CpuUNet>),
     /// burn's module on a device (a GPU, or burn's own CPU backend for comparison).
     Module(Box<UNet>, Device),
+    /// A network that runs somewhere else and tiles for itself.
+    Remote(Box<dyn RemoteNet>),
+}
+
+/// A network that runs outside this module and answers at once: in the browser, the folded
+/// network on a pool of wasm threads in a second module (`crates/engine-threads`), which a
+/// module without threads cannot host. It runs a whole image, cutting its own tiles; the runner
+/// checks the input first, so a refusal reads the same on every path.
+pub trait RemoteNet {
+    /// The logits of one `[channels, height, width]` image, already checked.
+    fn logits(
+        &self,
+        planes: &[f32],
+        channels: usize,
+        height: usize,
+        width: usize,
+    ) -> Result<Logits, InferenceError>;
 }
 
 /// A checkpoint's network on one device, with the tiling it runs large images in.
@@ -41,6 +58,15 @@ impl Runner {
             net: Net::Folded(Box::new(net)),
             tiling: Some(Tiling::default()),
         })
+    }
+
+    /// A network of architecture `config` that runs elsewhere (see [`RemoteNet`]).
+    pub fn remote(config: UNetConfig, net: Box<dyn RemoteNet>) -> Self {
+        Self {
+            config,
+            net: Net::Remote(net),
+            tiling: None,
+        }
     }
 
     /// burn's module on `device`, run whole (a GPU has no use for the CPU's tiles; give it a
@@ -72,9 +98,9 @@ impl Runner {
         &self.config
     }
 
-    /// Whether this runs on the CPU (the folded network).
+    /// Whether this runs on the CPU (the folded network, here or elsewhere).
     pub fn is_cpu(&self) -> bool {
-        matches!(self.net, Net::Folded(_))
+        matches!(self.net, Net::Folded(_) | Net::Remote(_))
     }
 
     /// The logits of one `[channels, height, width]` image, tile by tile when it is large,
@@ -103,6 +129,10 @@ impl Runner {
             #[cfg(target_family = "wasm")]
             Net::Module(model, device) => {
                 crate::inference::predict_async(model, part, channels, h, w, device).await
+            }
+            Net::Remote(net) => {
+                check_input(self.config.n_channels, part, channels, h, w)?;
+                net.logits(part, channels, h, w)
             }
         };
         match self.tiling {
@@ -136,6 +166,7 @@ mod tests {
     use crate::checkpoint::tensors_of;
     use crate::inference::cpu_device;
     use crate::model::UNetConfig;
+    use std::rc::Rc;
 
     fn checkpoint(config: UNetConfig) -> Checkpoint {
         Checkpoint {
@@ -176,6 +207,60 @@ mod tests {
                 .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
             assert!(worst <= 1e-4 * scale, "max |Δ| {worst} of {scale}");
         }
+    }
+
+    /// A remote network that is the folded one, counting the images it is given.
+    struct Counted(CpuUNet, std::rc::Rc<std::cell::Cell<usize>>);
+
+    impl RemoteNet for Counted {
+        fn logits(
+            &self,
+            planes: &[f32],
+            channels: usize,
+            height: usize,
+            width: usize,
+        ) -> Result<Logits, InferenceError> {
+            self.1.set(self.1.get() + 1);
+            self.0.predict(planes, channels, height, width)
+        }
+    }
+
+    #[test]
+    fn a_remote_network_gets_whole_checked_images_and_answers_as_the_folded_one() {
+        let checkpoint = checkpoint(UNetConfig::new(1, 2).with_base_channels(4));
+        let calls = std::rc::Rc::default();
+        let net = CpuUNet::from_tensors(checkpoint.config, &checkpoint.tensors).unwrap();
+        let remote = Runner::remote(checkpoint.config, Box::new(Counted(net, Rc::clone(&calls))));
+        assert!(remote.is_cpu());
+        // Larger than the folded runner's tile: the remote network still gets it whole.
+        let (h, w) = (1100, 40);
+        let planes: Vec<f32> = (0..h * w).map(|i| ((i * 7) % 31) as f32 / 31.0).collect();
+        let got = remote.logits(&planes, 1, h, w).unwrap();
+        let want = Runner::folded(&checkpoint)
+            .unwrap()
+            .logits(&planes, 1, h, w)
+            .unwrap();
+        assert_eq!((got.classes, got.height, got.width), (2, h, w));
+        let worst = got
+            .data
+            .iter()
+            .zip(&want.data)
+            .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(worst <= 1e-4, "max |Δ| {worst}");
+        assert_eq!(calls.get(), 1);
+        assert!(matches!(
+            remote.logits(&planes[..15 * 40], 1, 15, 40),
+            Err(InferenceError::TooSmall { .. })
+        ));
+        assert!(matches!(
+            remote.logits(&planes, 2, h / 2, w),
+            Err(InferenceError::Channels { .. })
+        ));
+        assert_eq!(
+            calls.get(),
+            1,
+            "refused inputs never reach the remote network"
+        );
     }
 
     #[test]

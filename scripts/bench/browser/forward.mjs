@@ -30,6 +30,53 @@ export async function timeUnet(context, { appUrl, modelUrl, height, width, runs,
   }
 }
 
+/**
+ * unet-web's CPU path where the app runs it: in a fresh engine worker (the app's own
+ * engine-worker.js and wasm, started as the page starts it), on the threads the engine takes
+ * there: one on a plain page, one per core (wasm threads) on a cross-origin isolated one. The
+ * worker answers a `bench` message with `time_forward`'s report (src/engine/worker/serve.rs).
+ */
+export async function timeUnetWorker(context, { appUrl, modelUrl, height, width, runs, limitS }) {
+  log(`unet-web cpu in its engine worker ${height}x${width}, ${runs} runs`);
+  const { page, app } = await openApp(context, appUrl, '?backend=cpu&model=untrained-placeholder', limitS * 1000);
+  try {
+    const result = await withLimit(
+      page.evaluate(async (a) => {
+        const href = (selector) => new URL(document.querySelector(selector).getAttribute('href'), document.baseURI).href;
+        const worker = new Worker('engine-worker.js', { type: 'module', name: 'benchmark engine' });
+        const next = (kind) => new Promise((resolve, reject) => {
+          worker.addEventListener('message', function on({ data }) {
+            if (data.kind === 'failed' || data.kind === 'panic') reject(new Error(data.error));
+            if (data.kind !== kind) return;
+            worker.removeEventListener('message', on);
+            resolve(data);
+          });
+        });
+        try {
+          const hello = next('hello');
+          worker.postMessage({ js: href("link[rel=modulepreload][href$='.js']"), module: href("link[rel=preload][href$='.wasm']") });
+          await hello;
+          const bytes = new Uint8Array(await (await fetch(a.modelUrl)).arrayBuffer());
+          const answer = next('benched');
+          worker.postMessage({ kind: 'bench', id: 1, bytes, height: a.height, width: a.width, runs: a.runs });
+          const reply = await answer;
+          if (reply.error) throw new Error(reply.error);
+          return { ...JSON.parse(reply.report), crossOriginIsolated: self.crossOriginIsolated };
+        } finally {
+          worker.terminate();
+        }
+      }, { modelUrl, height, width, runs }),
+      limitS,
+      'unet-web cpu in its worker',
+    );
+    return { ok: true, ...result, ...summarise(result.times_ms), consoleErrors: app.consoleErrors };
+  } catch (e) {
+    return { ok: false, error: firstLine(e), consoleErrors: app.consoleErrors };
+  } finally {
+    await page.close().catch(() => {});
+  }
+}
+
 /** onnxruntime-web with execution provider `ep` ("webgpu" | "wasm") on the ONNX file at `onnxUrl`. */
 export async function timeOrt(context, { pageUrl, onnxUrl, height, width, runs, ep, threads, limitS }) {
   log(`onnxruntime-web ${ep} ${height}x${width}, ${runs} runs`);

@@ -17,14 +17,21 @@ const ms = (v) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(
 const mb = (bytes) => (bytes / 1e6).toFixed(2);
 const gflops = (gflop, medianMs) => (gflop && medianMs ? (gflop / (medianMs / 1e3)).toFixed(2) : '');
 
+/** "N threads" as the engine reported them for a worker run. */
+function threadsOf(x) {
+  const n = x?.threads?.count;
+  return n === undefined ? 'threads unknown' : `${n} thread${n === 1 ? '' : 's'}`;
+}
+
 function forwardSection() {
   const f = r.forward;
   if (!f) return [];
   const gflop = { cpu: Number(env.BENCH_GFLOP_CPU) || 0, gpu: Number(env.BENCH_GFLOP_GPU) || 0 };
   const rows = [
-    ['CPU', r.settings.cpuSize, 'unet-web (folded network, 1 thread, SIMD128)', f.unetCpu, gflop.cpu],
+    ['CPU', r.settings.cpuSize, 'unet-web (folded network, 1 thread, SIMD128, on the page\'s thread)', f.unetCpu, gflop.cpu],
+    ['CPU', r.settings.cpuSize, `unet-web in its engine worker (${threadsOf(f.unetCpuWorker)})`, f.unetCpuWorker, gflop.cpu],
     ['CPU', r.settings.cpuSize, `onnxruntime-web WASM EP (numThreads ${f.ortWasm.threads ?? 1})`, f.ortWasm, gflop.cpu],
-    ['CPU, isolated', r.settings.cpuSize, 'unet-web (folded network, 1 thread: this build has no wasm threads)', f.unetCpuIsolated, gflop.cpu],
+    ['CPU, isolated', r.settings.cpuSize, `unet-web in its engine worker (${threadsOf(f.unetCpuIsolated)})`, f.unetCpuIsolated, gflop.cpu],
     ['CPU, isolated', r.settings.cpuSize, `onnxruntime-web WASM EP (numThreads ${f.ortWasmThreads?.threads ?? '?'})`, f.ortWasmThreads, gflop.cpu],
     ['WebGPU', r.settings.gpuSize, 'unet-web (burn Wgpu)', f.unetWebgpu, gflop.gpu],
     ['WebGPU', r.settings.gpuSize, 'onnxruntime-web WebGPU EP', f.ortWebgpu, gflop.gpu],
@@ -49,7 +56,8 @@ function forwardSection() {
   if (failures.length) out.push('');
   out.push('| comparison | unet / ort (median) | goal | met? |', '|---|---:|---:|---|');
   const pairs = [
-    ['CPU, 1 thread: unet-web (folded) vs ORT WASM EP', f.unetCpu, f.ortWasm],
+    ['CPU, 1 thread: unet-web (folded, page thread) vs ORT WASM EP', f.unetCpu, f.ortWasm],
+    ['CPU, 1 thread: unet-web in its engine worker (where the app runs it) vs ORT WASM EP', f.unetCpuWorker, f.ortWasm],
     [`CPU, both pages isolated, hardwareConcurrency (${r.hardwareConcurrency ?? '?'}) threads: unet-web vs ORT WASM EP`, f.unetCpuIsolated, f.ortWasmThreads],
     ['WebGPU: unet-web vs ORT WebGPU EP', f.unetWebgpu, f.ortWebgpu],
   ].filter(([, a, b]) => a !== undefined && b !== undefined);
@@ -67,7 +75,7 @@ function forwardSection() {
     out.push(`ORT WASM EP: numThreads ${f.ortWasm.threads} (set); page cross-origin isolated: ${f.ortWasm.crossOriginIsolated} (without isolation ORT cannot use threads, so its default would also be 1 here).`);
   }
   if (f.ortWasmThreads?.ok) {
-    out.push(`Isolated pair (both pages served with COOP and COEP): ORT WASM EP numThreads ${f.ortWasmThreads.threads} (set; its default there: ${f.ortWasmThreads.defaultThreads}), page cross-origin isolated: ${f.ortWasmThreads.crossOriginIsolated}; unet-web runs its CPU path on one thread whether or not the page is isolated.`);
+    out.push(`Isolated pair (both pages served with COOP and COEP): ORT WASM EP numThreads ${f.ortWasmThreads.threads} (set; its default there: ${f.ortWasmThreads.defaultThreads}), page cross-origin isolated: ${f.ortWasmThreads.crossOriginIsolated}; unet-web's engine worker: ${threadsOf(f.unetCpuIsolated)} (${f.unetCpuIsolated?.threads?.why ?? 'no reason given'}).`);
   }
   if (f.unetCpu.ok) out.push(`unet-web model load (parse + build) ${ms(f.unetCpu.load_ms)} ms on the CPU; ORT session creation ${f.ortWasm.ok ? ms(f.ortWasm.loadMs) : '?'} ms.`);
   out.push('');

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { launch } from '../../../tests/e2e/lib/browser.mjs';
 import { serveMounts } from './server.mjs';
 import { log } from './common.mjs';
-import { timeOrt, timeUnet } from './forward.mjs';
+import { timeOrt, timeUnet, timeUnetWorker } from './forward.mjs';
 import { coldStart, squareSlice } from './coldstart.mjs';
 import { syntheticPng, tryImage } from './largest.mjs';
 import { downloadSizes } from './download.mjs';
@@ -79,16 +79,17 @@ try {
       const ortPage = `${server.origin}/bench/ort.html`;
       results.forward = {
         unetCpu: await timeUnet(browser.context, { appUrl, modelUrl, backend: 'cpu', ...cpu }),
+        unetCpuWorker: await timeUnetWorker(browser.context, { appUrl, modelUrl, ...cpu }),
         ortWasm: await timeOrt(browser.context, { pageUrl: ortPage, onnxUrl: '/onnx-cpu/model.onnx', ep: 'wasm', threads: 1, ...cpu }),
         unetWebgpu: await timeUnet(browser.context, { appUrl, modelUrl, backend: 'webgpu', ...gpu }),
         ortWebgpu: await timeOrt(browser.context, { pageUrl: ortPage, onnxUrl: '/onnx-gpu/model.onnx', ep: 'webgpu', threads: 1, ...gpu }),
       };
       // Both pages cross-origin isolated, ORT at navigator.hardwareConcurrency threads: the
-      // multi-core comparison (unet-web uses what its engine reports, see engineThreads).
+      // multi-core comparison (unet-web in its engine worker, on the threads it takes there).
       const isolatedServer = await serveMounts(MOUNTS, { isolated: true });
       try {
         const origin = isolatedServer.origin;
-        results.forward.unetCpuIsolated = await timeUnet(browser.context, { appUrl: `${origin}/app/`, modelUrl, backend: 'cpu', ...cpu });
+        results.forward.unetCpuIsolated = await timeUnetWorker(browser.context, { appUrl: `${origin}/app/`, modelUrl, ...cpu });
         results.forward.ortWasmThreads = await timeOrt(browser.context, {
           pageUrl: `${origin}/bench/ort.html`, onnxUrl: '/onnx-cpu/model.onnx', ep: 'wasm', threads: results.hardwareConcurrency, ...cpu,
         });

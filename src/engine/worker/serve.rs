@@ -85,8 +85,37 @@ async fn handle(engine: &RefCell<Option<EngineHandle>>, message: &JsValue) -> Op
                 Err(error) => reply.text("error", &error),
             })
         }
+        "bench" => {
+            let reply = Message::new("benched", id);
+            Some(match bench(message).await {
+                Ok(report) => reply.text("report", &report),
+                Err(error) => reply.text("error", &error),
+            })
+        }
         _ => None,
     }
+}
+
+/// The browser benchmark's timing of the CPU path in this worker, on the threads the engine
+/// would use here (`scripts/bench/browser/forward.mjs`); the report as JSON.
+async fn bench(message: &JsValue) -> Result<String, String> {
+    let bytes = js::bytes(message, "bytes")?;
+    let number = |key: &str| {
+        js::field(message, key)
+            .and_then(|v| v.as_f64())
+            .map(|v| v as usize)
+            .ok_or_else(|| format!("the benchmark's message has no number `{key}`"))
+    };
+    let times = crate::engine::bench::time_forward(
+        &bytes,
+        "benchmark model",
+        &unet::inference::cpu_device(),
+        number("height")?,
+        number("width")?,
+        number("runs")?,
+    )
+    .await?;
+    serde_json::to_string(&times).map_err(|e| e.to_string())
 }
 
 /// Segments the message's image; returns what fills in the reply.

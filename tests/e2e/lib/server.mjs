@@ -14,8 +14,15 @@ const TYPES = {
   '.safetensors': 'application/octet-stream',
 };
 
-/** Starts the server; resolves to { url, close, requests } where `requests` lists every path asked for. */
-export async function serve(root, subpath = '/a/b/app/') {
+/** COOP and COEP, as scripts/serve.py sends them: the page is cross-origin isolated. */
+const ISOLATION = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
+/** Starts the server; resolves to { url, close, requests } where `requests` lists every path
+ * asked for. With `isolated`, every answer carries COOP and COEP. */
+export async function serve(root, subpath = '/a/b/app/', { isolated = false } = {}) {
   const requests = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
@@ -39,6 +46,7 @@ export async function serve(root, subpath = '/a/b/app/') {
         'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
         'content-length': stat.size,
         'cache-control': 'no-store',
+        ...(isolated ? ISOLATION : {}),
       });
       fs.createReadStream(file).pipe(res);
     });

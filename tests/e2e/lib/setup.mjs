@@ -35,14 +35,16 @@ export function anatomicalVolume() {
 export const PLACEHOLDER = 'untrained-placeholder';
 
 /** Starts server + browser + page; `query` is appended to the app URL; `serviceWorkers` as in
- * `launch`. */
-export async function openApp({ webgpu = true, query = '', serviceWorkers = 'allow' } = {}) {
+ * `launch`; `isolated` serves COOP and COEP; `route(page)` may set up request routing before
+ * the page opens. */
+export async function openApp({ webgpu = true, query = '', serviceWorkers = 'allow', isolated = false, route } = {}) {
   if (!fs.existsSync(path.join(DIST, 'index.html'))) {
     throw new Error(`${DIST}/index.html is missing: run \`trunk build --release\` first (scripts/e2e.sh does)`);
   }
-  const server = await serve(DIST);
+  const server = await serve(DIST, undefined, { isolated });
   const browser = await launch({ webgpu, serviceWorkers });
   const page = await browser.context.newPage();
+  await route?.(page);
   const app = new AppPage(page);
   await app.goto(server.url + query);
   await app.waitUntilReady();
