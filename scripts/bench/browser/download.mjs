@@ -8,11 +8,15 @@ import zlib from 'node:zlib';
 export function downloadSizes(dist) {
   const manifest = JSON.parse(fs.readFileSync(path.join(dist, 'assets/models/manifest.json'), 'utf8'));
   const weights = manifest.models.find((m) => m.id === manifest.default) ?? manifest.models[0];
+  // The threaded module (threads/) too: a plain page never runs it, but the offline worker
+  // stores every file of the build on the first visit.
+  const site = fs.readdirSync(dist, { recursive: true }).map(String)
+    .filter((f) => !f.includes(path.sep) || f.startsWith(`threads${path.sep}`));
   const files = [
-    ...fs.readdirSync(dist).filter((f) => f.endsWith('.wasm')).map((f) => ['wasm', f]),
-    ...fs.readdirSync(dist).filter((f) => f.endsWith('.js')).map((f) => ['js', f]),
+    ...site.filter((f) => f.endsWith('.wasm')).map((f) => ['wasm', f]),
+    ...site.filter((f) => f.endsWith('.js')).map((f) => ['js', f]),
     ['weights', path.join('assets/models', weights.file)],
-    ...fs.readdirSync(dist).filter((f) => f.endsWith('.html') || f.endsWith('.css')).map((f) => ['page', f]),
+    ...site.filter((f) => f.endsWith('.html') || f.endsWith('.css')).map((f) => ['page', f]),
   ];
   const rows = files.map(([kind, file]) => {
     const bytes = fs.readFileSync(path.join(dist, file));

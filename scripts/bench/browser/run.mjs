@@ -66,8 +66,10 @@ try {
     results.download = downloadSizes(DIST);
   }
   if (PARTS.has('forward')) {
-    // One Chromium session with WebGPU on for all four: each runtime in its own tab.
-    const browser = await launch({ webgpu: true });
+    // One Chromium session with WebGPU on for all four: each runtime in its own tab. No
+    // service workers: the app's would add COOP and COEP to its pages after the first, making
+    // the plain (not isolated) runs isolated.
+    const browser = await launch({ webgpu: true, serviceWorkers: 'block' });
     try {
       const page = await browser.context.newPage();
       results.userAgent = await page.evaluate(() => navigator.userAgent);
