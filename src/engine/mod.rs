@@ -33,7 +33,7 @@ use std::sync::Arc;
 use burn::tensor::Device;
 use pipeline::Prepared;
 use serde::{Deserialize, Serialize};
-pub use threads::CpuThreads;
+use threads::CpuThreads;
 use unet::{Checkpoint, ModelCard, Runner, SegmentError, UNetConfig};
 use unet_imaging::{Image, Normalization};
 
@@ -120,13 +120,9 @@ impl Engine {
     /// backend says how many there are before the first model.
     pub async fn start_cpu_threads(&mut self) {
         if self.backend.kind == BackendKind::Cpu {
-            self.cpu_threads().await;
+            self.threads.start().await;
+            self.backend.threads = self.threads.info();
         }
-    }
-
-    async fn cpu_threads(&mut self) {
-        self.threads.start().await;
-        self.backend.threads = self.threads.info();
     }
 
     async fn runner(&mut self, checkpoint: &Checkpoint, device: &Device) -> Result<Runner, String> {

@@ -79,15 +79,6 @@ impl Runner {
         })
     }
 
-    /// The folded network on the CPU device, burn's module on any other.
-    pub fn on_device(checkpoint: &Checkpoint, device: &Device) -> Result<Self, CheckpointError> {
-        if *device == crate::inference::cpu_device() {
-            Self::folded(checkpoint)
-        } else {
-            Self::module(checkpoint, device)
-        }
-    }
-
     /// The same network, cutting images with a side over `tiling.tile` (`None`: never).
     pub fn with_tiling(self, tiling: Option<Tiling>) -> Self {
         Self { tiling, ..self }
