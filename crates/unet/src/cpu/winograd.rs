@@ -10,6 +10,7 @@
 //! sum by a few units in the last place (the products are of sums of up to four terms).
 
 use gemm::Parallelism;
+use rayon::prelude::*;
 
 use super::matmul::{matmul, run_bands, threads, with_scratch, SharedMut, BAND_VALUES, SMALL_MAP};
 use super::planes::Planes;
@@ -217,14 +218,18 @@ pub fn conv3x3_bias_relu(x: &Planes, weight: &[f32], bias: &[f32]) -> Planes {
                     );
                 }
             }
-            for e in 0..E {
-                // SAFETY: m[e] holds c_out rows of n; u[e] is c_out × c_in; v[e] is c_in × n.
+            // The 16 products are independent: a band that has the threads to itself (a small
+            // map, one band) gives each thread whole products rather than splitting each small
+            // product inside gemm, which measured 1.2 × on two threads where the banded
+            // layers reach 2 ×.
+            let product = |(e, m_e): (usize, &mut [f32]), parallelism| {
+                // SAFETY: m_e holds c_out rows of n; u[e] is c_out × c_in; v[e] is c_in × n.
                 unsafe {
                     matmul(
                         c_out,
                         n,
                         c_in,
-                        m[e * c_out * n..].as_mut_ptr(),
+                        m_e.as_mut_ptr(),
                         n,
                         u[e * c_out * c_in..].as_ptr(),
                         c_in,
@@ -233,6 +238,16 @@ pub fn conv3x3_bias_relu(x: &Planes, weight: &[f32], bias: &[f32]) -> Planes {
                         parallelism,
                     );
                 }
+            };
+            match parallelism {
+                Parallelism::None => m
+                    .chunks_mut(c_out * n)
+                    .enumerate()
+                    .for_each(|e| product(e, Parallelism::None)),
+                _ => m
+                    .par_chunks_mut(c_out * n)
+                    .enumerate()
+                    .for_each(|e| product(e, Parallelism::None)),
             }
             let mut rows_out = [
                 [vec![0.0f32; tiles_x], vec![0.0f32; tiles_x]],
