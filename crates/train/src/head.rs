@@ -17,8 +17,9 @@ use unet_imaging::{decode_nifti, Plane, Slicing};
 use crate::rng::Rng;
 use crate::template::mask_cut;
 
-/// File names inside the heads folder (see `scripts/data/fetch_heads.sh`).
-pub const FILES: [&str; 2] = ["mean_head.nii.gz", "mean_head_brain.nii.gz"];
+/// pydeface's mean head, by its name inside the heads folder (`scripts/data/fetch_heads.sh`):
+/// the one real head every shipped model has trained on.
+pub const MEAN_HEAD: &str = "mean_head";
 
 /// Intensity classes the head's voxels are sorted into for contrast changes (class 0 is air).
 pub const CLASSES: usize = 8;
@@ -110,8 +111,8 @@ impl HeadContrast {
 }
 
 impl Head {
-    /// Reads the head and its brain mask from `dir`.
-    pub fn load(dir: &Path) -> Result<Head, TrainError> {
+    /// Reads the head `NAME.nii.gz` and its brain mask `NAME_brain.nii.gz` from `dir`.
+    pub fn load(dir: &Path, name: &str) -> Result<Head, TrainError> {
         let read = |name: &str| {
             let path = dir.join(name);
             let bytes = std::fs::read(&path).map_err(|error| TrainError::Io {
@@ -121,8 +122,8 @@ impl Head {
             })?;
             decode_nifti(&bytes).map_err(|error| TrainError::Volume { path, error })
         };
-        let t1 = read(FILES[0])?;
-        let mask = read(FILES[1])?;
+        let t1 = read(&format!("{name}.nii.gz"))?;
+        let mask = read(&format!("{name}_brain.nii.gz"))?;
         if t1.dims != mask.dims {
             return Err(TrainError::Mismatch(format!(
                 "{}: the head is {:?} but its brain mask {:?}",

@@ -30,6 +30,15 @@ pub struct Settings {
     /// Weights the run starts from instead of a random initialisation (a fine-tuning run).
     #[serde(default)]
     pub init: Option<String>,
+    /// Real heads trained on (when `real_heads`): names in the heads folder, each read from
+    /// `NAME.nii.gz` with its mask `NAME_brain.nii.gz`.
+    #[serde(default = "default_train_heads")]
+    pub train_heads: Vec<String>,
+}
+
+/// Runs before `train_heads` existed trained on pydeface's mean head alone.
+pub fn default_train_heads() -> Vec<String> {
+    vec![crate::head::MEAN_HEAD.to_string()]
 }
 
 fn default_head_share() -> f32 {

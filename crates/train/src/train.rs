@@ -74,7 +74,10 @@ impl Run {
         write_heldout(&self.out.join("heldout"), &heldout)?;
         let validation = validation_examples(&template, &split, s.val_per_plane, s.size, s.seed);
         let heads = if s.real_heads {
-            vec![Head::load(&self.heads)?]
+            s.train_heads
+                .iter()
+                .map(|name| Head::load(&self.heads, name))
+                .collect::<Result<Vec<_>, _>>()?
         } else {
             Vec::new()
         };

@@ -1,7 +1,8 @@
-//! The real head training draws on (pydeface's mean head and its registered brain mask,
-//! scripts/data/fetch_heads.sh): a brain-sized mask inside the head, slices from the neck to
-//! above the vertex, and examples that show the brain-to-neck transition with empty targets
-//! where there is no brain.
+//! The real heads training draws on (pydeface's mean head and pycortex's S1, each with its
+//! registered brain mask, scripts/data/fetch_heads.sh): a brain-sized mask inside the head,
+//! slices from the neck to above the vertex, and examples that show the brain-to-neck
+//! transition with empty targets where there is no brain. S1 is stored LIA and the mean head
+//! RAS, so both orientations reach training as display-oriented slices.
 
 use std::path::Path;
 use unet_train::data::head_example;
@@ -9,14 +10,35 @@ use unet_train::head::Head;
 use unet_train::rng::Rng;
 use unet_train::template::Plane;
 
-fn head() -> Head {
+fn head(name: &str) -> Head {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/heads");
-    Head::load(&dir).unwrap_or_else(|e| panic!("{e}"))
+    Head::load(&dir, name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
 fn the_mean_head_has_a_brain_sized_mask_and_brain_free_slices() {
-    let head = head();
+    a_trainable_head(&head(unet_train::head::MEAN_HEAD));
+}
+
+#[test]
+fn s1_has_a_brain_sized_mask_and_brain_free_slices() {
+    a_trainable_head(&head("s1_head"));
+}
+
+#[test]
+fn a_missing_head_says_how_to_fetch_it() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/heads");
+    let error = Head::load(&dir, "no_such_head")
+        .err()
+        .expect("no such head");
+    let text = error.to_string();
+    assert!(
+        text.contains("no_such_head.nii.gz") && text.contains("fetch_heads.sh"),
+        "{text}"
+    );
+}
+
+fn a_trainable_head(head: &Head) {
     let litres = head.brain_voxels() as f64 / 1e6;
     assert!((1.1..2.0).contains(&litres), "{litres} L");
     for plane in Plane::ALL {
