@@ -42,6 +42,10 @@ pub struct TrainArgs {
     /// Share of each batch drawn from the real heads (the rest: synthetic heads, 3 % blanks)
     #[arg(long, default_value_t = unet_train::data::HEAD_SHARE)]
     head_share: f32,
+    /// Of the real heads' examples, the share cut through slices that hold no brain (neck,
+    /// face, scalp above the vertex: empty targets); 0 draws every slice evenly
+    #[arg(long, default_value_t = 0.0)]
+    brain_free_share: f32,
     /// A real head to train on, by its name in --heads (`NAME.nii.gz` and its mask
     /// `NAME_brain.nii.gz`); repeat for several, which share --head-share equally. A head
     /// trained on is no longer a held-out evaluation: BENCHMARKS.md says which heads each
@@ -76,6 +80,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         "--head-share {}: a share from 0 to 0.97 (3 % of each batch is blank images)",
         args.head_share
     );
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.brain_free_share),
+        "--brain-free-share {}: a share from 0 to 1",
+        args.brain_free_share
+    );
     let command = std::env::args()
         .skip(1)
         .filter(|a| a != "--resume")
@@ -95,6 +104,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             head_share: args.head_share,
             init: args.init.as_ref().map(|p| p.display().to_string()),
             train_heads: args.train_heads.clone(),
+            brain_free_share: args.brain_free_share,
         },
         data: args.data.clone(),
         heads: args.heads.clone(),

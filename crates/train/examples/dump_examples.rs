@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let head = Head::load(&PathBuf::from("data/heads"), unet_train::head::MEAN_HEAD)?;
     let mut rng = Rng::new(3, 99);
     for i in 0..n {
-        let e: Example = head_example(&head, 128, &mut rng);
+        let e: Example = head_example(&head, 128, 0.0, &mut rng);
         let (h, w) = (e.height, e.width);
         let mut grey = vec![0u8; h * 2 * w];
         for r in 0..h {

@@ -192,10 +192,18 @@ pub fn example(
 }
 
 /// A random augmented example from a real head: any plane, any slice from the neck to above the
-/// vertex, centred on the head or on its brain.
-pub fn head_example(head: &Head, size: usize, rng: &mut Rng) -> Example {
+/// vertex, centred on the head or on its brain. With probability `brain_free_share` the slice is
+/// one that holds no brain (neck, face, scalp above the vertex), whose target is empty.
+pub fn head_example(head: &Head, size: usize, brain_free_share: f32, rng: &mut Rng) -> Example {
     let plane = Plane::ALL[rng.below(3)];
-    let slices = head.slices(plane);
+    // No draw when the share is 0, so runs from before the share existed reproduce.
+    let brain_free = head.brain_free_slices(plane);
+    let slices = if brain_free_share > 0.0 && rng.chance(brain_free_share) && !brain_free.is_empty()
+    {
+        brain_free
+    } else {
+        head.slices(plane)
+    };
     let index = slices[rng.below(slices.len())];
     let mut slice = head.slice(plane, index);
     let contrast = HeadContrast::random(rng);
@@ -280,6 +288,8 @@ pub struct Sources {
     pub heads: Vec<Head>,
     /// Share of the examples drawn from `heads` (the rest, blanks aside, are synthetic heads).
     pub head_share: f32,
+    /// Of those, the share cut through slices that hold no brain ([`head_example`]).
+    pub brain_free_share: f32,
 }
 
 /// Default share of real-head examples in a batch ([`Sources::head_share`]), and the share of
@@ -297,7 +307,7 @@ pub fn training_example(sources: &Sources, size: usize, rng: &mut Rng) -> Exampl
     }
     if draw < BLANK_SHARE + sources.head_share && !sources.heads.is_empty() {
         let head = &sources.heads[rng.below(sources.heads.len())];
-        return head_example(head, size, rng);
+        return head_example(head, size, sources.brain_free_share, rng);
     }
     let plane = Plane::ALL[rng.below(3)];
     let slices = sources.split.training_slices(plane);
@@ -392,6 +402,7 @@ mod tests {
             split: split.clone(),
             heads: Vec::new(),
             head_share: HEAD_SHARE,
+            brain_free_share: 0.0,
         };
         let ex = training_example(&sources, 48, &mut rng);
         assert_eq!(ex.image.len(), 48 * 48);

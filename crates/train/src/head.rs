@@ -45,6 +45,8 @@ pub struct Head {
     mask: Vec<u8>,
     /// Per plane: slices that hold head tissue.
     slices: [Vec<usize>; 3],
+    /// Per plane: those of `slices` that hold no brain (neck, face, scalp above the vertex).
+    brain_free: [Vec<usize>; 3],
     /// A fixed random sample of voxel indices, for volume percentiles.
     sample: Vec<usize>,
 }
@@ -177,6 +179,7 @@ impl Head {
             class,
             mask: mask.iter().map(|&m| u8::from(m > 0.5)).collect(),
             slices: Default::default(),
+            brain_free: Default::default(),
             sample,
         };
         head.slices = Plane::ALL.map(|plane| {
@@ -186,6 +189,14 @@ impl Head {
                     let cut = slicing.extract(&head.t1, s);
                     cut.iter().filter(|&&v| v > TISSUE).count() >= MIN_TISSUE_VOXELS
                 })
+                .collect()
+        });
+        head.brain_free = Plane::ALL.map(|plane| {
+            let slicing = head.slicing(plane);
+            head.slices(plane)
+                .iter()
+                .copied()
+                .filter(|&s| !slicing.extract(&head.mask, s).contains(&1))
                 .collect()
         });
         head
@@ -198,6 +209,11 @@ impl Head {
     /// Slices of `plane` with head tissue, from the neck to above the vertex.
     pub fn slices(&self, plane: Plane) -> &[usize] {
         &self.slices[Plane::ALL.iter().position(|&p| p == plane).unwrap_or(0)]
+    }
+
+    /// Slices of `plane` with head tissue but no brain.
+    pub fn brain_free_slices(&self, plane: Plane) -> &[usize] {
+        &self.brain_free[Plane::ALL.iter().position(|&p| p == plane).unwrap_or(0)]
     }
 
     /// The cut at `index` through `plane`.

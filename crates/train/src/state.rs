@@ -34,6 +34,10 @@ pub struct Settings {
     /// `NAME.nii.gz` with its mask `NAME_brain.nii.gz`.
     #[serde(default = "default_train_heads")]
     pub train_heads: Vec<String>,
+    /// Of the real heads' examples, the share cut through slices without brain (neck, face,
+    /// scalp); 0: slices drawn evenly, as before the setting existed.
+    #[serde(default)]
+    pub brain_free_share: f32,
 }
 
 /// Runs before `train_heads` existed trained on pydeface's mean head alone.

@@ -86,6 +86,7 @@ impl Run {
             split,
             heads,
             head_share: s.head_share,
+            brain_free_share: s.brain_free_share,
         };
 
         let train_device = self.device.clone().autodiff();

@@ -26,6 +26,33 @@ fn s1_has_a_brain_sized_mask_and_brain_free_slices() {
 }
 
 #[test]
+fn a_brain_free_share_of_one_draws_only_empty_targets() {
+    let head = head(unet_train::head::MEAN_HEAD);
+    for plane in Plane::ALL {
+        let free = head.brain_free_slices(plane);
+        assert!(
+            free.len() >= 15,
+            "{}: {} brain-free slices",
+            plane.name(),
+            free.len()
+        );
+        assert!(free.iter().all(|i| head.slices(plane).contains(i)));
+    }
+    let mut rng = Rng::new(5, 0);
+    for _ in 0..20 {
+        let e = head_example(&head, 96, 1.0, &mut rng);
+        assert!(
+            e.mask.iter().all(|&m| m == 0.0),
+            "a brain-free slice has brain"
+        );
+        assert!(
+            e.image.iter().any(|&v| v > 0.0),
+            "a brain-free slice shows tissue"
+        );
+    }
+}
+
+#[test]
 fn a_missing_head_says_how_to_fetch_it() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/heads");
     let error = Head::load(&dir, "no_such_head")
@@ -65,7 +92,7 @@ fn a_trainable_head(head: &Head) {
     let mut rng = Rng::new(7, 0);
     let (mut empty, mut mixed) = (0, 0);
     for _ in 0..40 {
-        let e = head_example(&head, 96, &mut rng);
+        let e = head_example(head, 96, 0.0, &mut rng);
         assert_eq!(e.image.len(), 96 * 96);
         assert!(e.image.iter().all(|v| (0.0..=1.0).contains(v)));
         let brain = e.mask.iter().filter(|&&m| m > 0.5).count();

@@ -52,6 +52,7 @@ fn the_template_gives_a_brain_sized_mask_and_sound_held_out_slabs() {
         split,
         heads: Vec::new(),
         head_share: HEAD_SHARE,
+        brain_free_share: 0.0,
     };
     let mut rng = Rng::new(3, 0);
     let mut with_both = 0;
